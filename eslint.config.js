@@ -1,0 +1,96 @@
+// @ts-check
+import js from "@eslint/js";
+import tseslint from "typescript-eslint";
+import prettier from "eslint-config-prettier";
+
+/** Packages that do I/O: the core (decisions) must receive them through ports instead. */
+const drivers = [
+  "fastify",
+  "fastify-*",
+  "@fastify/*",
+  "undici",
+  "pg",
+  "@electric-sql/*",
+  "ioredis",
+  "kysely",
+  "ws",
+  "node:http",
+  "node:https",
+  "node:net",
+  "node:fs",
+  "node:fs/promises",
+];
+
+const httpFramework = ["fastify", "fastify-*", "@fastify/*"];
+const dataDrivers = ["pg", "@electric-sql/*", "ioredis", "kysely"];
+const simulator = ["**/simulator/**"];
+
+/**
+ * Per-folder import boundaries (DESIGN §1, house style 5). Flat config lets the last matching block win
+ * for a rule, so every folder gets exactly one block with the whole list of what it may not import.
+ */
+function importBoundaries() {
+  const areas = [
+    {
+      files: ["src/handover/**", "src/flow/**", "src/conversation/**", "src/copilot/*.ts", "src/copilot/tiles/**"],
+      banned: [...drivers, ...simulator],
+      why: "Core code decides and receives ports; I/O lives in adapters (store/, bus/, providers/, channels/) and the simulator is never imported.",
+    },
+    {
+      files: ["src/providers/**", "src/telemetry/**", "src/config/**", "src/copilot/ai/**"],
+      banned: [...httpFramework, ...dataDrivers, ...simulator],
+      why: "Adapters of this folder use neither Fastify (only server/) nor database/bus drivers (only store/, bus/), nor the simulator.",
+    },
+    {
+      files: ["src/store/**", "src/bus/**"],
+      banned: [...httpFramework, ...simulator],
+      why: "Store and bus adapters do not know about HTTP serving or the simulator.",
+    },
+    {
+      files: ["src/server/**", "src/channels/**"],
+      banned: [...dataDrivers, ...simulator],
+      why: "Serving code reaches data through the Store port, and never imports the simulator.",
+    },
+    {
+      files: ["src/*.ts", "src/errors/**", "src/protocol/**", "src/utils/**"],
+      banned: [...drivers, ...simulator],
+      why: "Shared modules stay free of drivers and of the simulator.",
+    },
+  ];
+  return areas.map(({ files, banned, why }) => ({
+    files,
+    rules: { "no-restricted-imports": ["error", { patterns: [{ group: banned, message: why }] }] },
+  }));
+}
+
+export default tseslint.config(
+  { ignores: ["node_modules/**", "dist/**", ".baton/**", "coverage/**", "web/**/dist/**"] },
+  js.configs.recommended,
+  ...tseslint.configs.recommendedTypeChecked,
+  {
+    languageOptions: {
+      parserOptions: { projectService: { allowDefaultProject: ["*.js", "bin/*.js"] }, tsconfigRootDir: import.meta.dirname },
+    },
+    linterOptions: { reportUnusedDisableDirectives: "error" },
+    rules: {
+      "@typescript-eslint/no-floating-promises": "error",
+      "@typescript-eslint/no-misused-promises": "error",
+      "@typescript-eslint/switch-exhaustiveness-check": [
+        "error",
+        { considerDefaultExhaustiveForUnions: true, requireDefaultForNonUnion: false },
+      ],
+      "@typescript-eslint/no-unused-vars": ["error", { argsIgnorePattern: "^_", varsIgnorePattern: "^_" }],
+      "@typescript-eslint/consistent-type-imports": "error",
+    },
+  },
+  ...importBoundaries(),
+  {
+    files: ["test/**", "bench/**"],
+    rules: {
+      "@typescript-eslint/no-non-null-assertion": "off",
+      "@typescript-eslint/no-unsafe-member-access": "off",
+      "@typescript-eslint/no-unsafe-assignment": "off",
+    },
+  },
+  prettier,
+);

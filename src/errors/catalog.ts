@@ -1,0 +1,83 @@
+/**
+ * The one error catalog (house style 6). Every error Baton reports to a user, an operator or a peer has a
+ * code here, a human message, the HTTP status it maps to and, where it can end a socket, a WebSocket close
+ * code. `docs/errors.md` lists every code; test/unit/errors/catalog-documented.test.ts keeps them in step.
+ *
+ * Messages never contain secrets: details are added by the thrower as structured fields (`field`,
+ * `expected`), never by interpolating user or config values into `message`.
+ */
+export interface CatalogEntry {
+  readonly message: string;
+  readonly status: number;
+  readonly wsClose?: number;
+}
+
+export const errorCatalog = {
+  // config
+  BATON_ERR_CONFIG_INVALID: { message: "The configuration is invalid.", status: 500 },
+  BATON_ERR_CONFIG_FILE_UNREADABLE: { message: "The configuration file cannot be read.", status: 500 },
+  BATON_ERR_CONFIG_YAML_SYNTAX: { message: "The configuration file is not valid YAML.", status: 500 },
+  BATON_ERR_CONFIG_ENV_MISSING: {
+    message: "The configuration refers to an environment variable that is not set.",
+    status: 500,
+  },
+  // cli
+  BATON_ERR_CLI_USAGE: { message: "The command line is not valid.", status: 400 },
+  // http (generic)
+  BATON_ERR_HTTP_NOT_FOUND: { message: "No such route.", status: 404 },
+  BATON_ERR_HTTP_BAD_REQUEST: { message: "The request is not valid.", status: 400 },
+  BATON_ERR_HTTP_BODY_TOO_LARGE: { message: "The request body is too large.", status: 413 },
+  BATON_ERR_HTTP_UNSUPPORTED_MEDIA_TYPE: { message: "The request's content type is not supported.", status: 415 },
+  BATON_ERR_INTERNAL: { message: "An internal error occurred; it has been logged.", status: 500, wsClose: 1011 },
+  BATON_ERR_SHUTTING_DOWN: { message: "The gateway is shutting down.", status: 503, wsClose: 1001 },
+  // providers
+  BATON_ERR_PROVIDER_UNKNOWN: { message: "No provider with this id is configured.", status: 404 },
+  BATON_ERR_PROVIDER_AMBIGUOUS: {
+    message: "Several 8x8 providers are configured: post to /handover/eightByEight/{providerId}.",
+    status: 404,
+  },
+  BATON_ERR_PROVIDER_TYPE_UNKNOWN: { message: "No provider implementation has this type.", status: 500 },
+  // 8x8 webhooks
+  BATON_ERR_WEBHOOK_SIGNATURE_MISSING: {
+    message: "The webhook request has no x-8x8-signature or lacks one of the signed x-8x8-* headers.",
+    status: 401,
+  },
+  BATON_ERR_WEBHOOK_SIGNATURE_MALFORMED: {
+    message: "The x-8x8-signature header is not a detached compact JWS with an unencoded payload.",
+    status: 401,
+  },
+  BATON_ERR_WEBHOOK_SIGNATURE_ALG: {
+    message: "The webhook signature uses an algorithm other than RS256 or lacks b64:false with crit.",
+    status: 401,
+  },
+  BATON_ERR_WEBHOOK_SIGNATURE_INVALID: {
+    message: "The webhook signature does not match the request body and headers.",
+    status: 401,
+  },
+  BATON_ERR_WEBHOOK_STALE: {
+    message: "The webhook transmission time is outside the accepted clock skew.",
+    status: 401,
+  },
+  BATON_ERR_WEBHOOK_KEY_UNAVAILABLE: {
+    message: "The signing key could not be fetched; the event will be accepted when 8x8 retries.",
+    status: 503,
+  },
+  BATON_ERR_WEBHOOK_BODY_INVALID: { message: "The webhook body is not a JSON event object.", status: 400 },
+  // 8x8 Chat Gateway client
+  BATON_ERR_8X8_REQUEST_REJECTED: { message: "8x8 rejected the request.", status: 502 },
+  BATON_ERR_8X8_UNAVAILABLE: { message: "8x8 is unavailable after retries.", status: 502 },
+  BATON_ERR_8X8_TIMEOUT: { message: "8x8 did not answer in time.", status: 504 },
+  BATON_ERR_8X8_RESPONSE_INVALID: { message: "8x8 answered with a body Baton cannot read.", status: 502 },
+  // store
+  BATON_ERR_STORE_URL_INVALID: {
+    message: "The store URL is not pglite://<dir> or postgres://user:pass@host:port/db.",
+    status: 500,
+  },
+  BATON_ERR_STORE_UNAVAILABLE: { message: "The store is unreachable.", status: 503 },
+} as const satisfies Record<string, CatalogEntry>;
+
+export type ErrorCode = keyof typeof errorCatalog;
+
+export function isErrorCode(value: string): value is ErrorCode {
+  return Object.hasOwn(errorCatalog, value);
+}

@@ -1,0 +1,103 @@
+/**
+ * The Provider port: typed domain events a contact-center provider hands to Baton, and what the server needs
+ * to mount a provider's webhook. The 8x8 wire format stays inside providers/8x8/; everything here is
+ * provider-neutral so the handover service can be written once.
+ */
+
+export type ParticipantRole = "user" | "agent" | "bot" | "system";
+
+export interface ProviderAttachment {
+  readonly id: string;
+  /** image | video | audio | file as 8x8 reports it. */
+  readonly kind: string;
+  readonly fileName: string;
+  /** Time-limited download link (8x8's preSignedUrl). */
+  readonly url: string;
+}
+
+export interface ProviderCard {
+  readonly contentType: string;
+  readonly content: unknown;
+}
+
+export interface ProviderUserInfo {
+  readonly name?: string;
+  readonly userId?: string;
+  readonly email?: string;
+  readonly phone?: string;
+  readonly company?: string;
+  readonly caseId?: string;
+  readonly language?: string;
+  readonly additionalProperties?: readonly { readonly key: string; readonly value: string }[];
+}
+
+interface EventBase {
+  readonly providerId: string;
+  /** The provider's conversation id (8x8 conversationId). */
+  readonly conversationId: string;
+  /** The provider's event id (x-8x8-event-id); unique per event, stable across retries. */
+  readonly eventId: string;
+  /** When the event happened, epoch ms (the payload timestamp). */
+  readonly occurredAt: number;
+}
+
+/** Everything a provider can tell Baton about a conversation, one case per kind of happening. */
+export type ProviderEvent =
+  | (EventBase & {
+      readonly kind: "conversation.state";
+      readonly state: "created" | "active" | "idle";
+      readonly assignment?: { readonly type: "agent" | "queue" | "script" | string; readonly id: string };
+      readonly user?: ProviderUserInfo;
+      readonly channel?: string;
+    })
+  | (EventBase & { readonly kind: "conversation.queued"; readonly queueId: string; readonly queueName?: string })
+  | (EventBase & {
+      readonly kind: "participant.joined" | "participant.left";
+      readonly role: "user" | "agent";
+      readonly participantId: string;
+    })
+  | (EventBase & { readonly kind: "conversation.transferred" })
+  | (EventBase & {
+      readonly kind: "message.received";
+      readonly sender: { readonly id: string; readonly role: ParticipantRole };
+      readonly text: string;
+      readonly attachments: readonly ProviderAttachment[];
+      readonly cards: readonly ProviderCard[];
+    })
+  | (EventBase & {
+      readonly kind: "typing";
+      /** Who is typing now; empty means typing stopped. */
+      readonly typists: readonly { readonly id: string; readonly role: ParticipantRole }[];
+    })
+  | (EventBase & {
+      readonly kind: "card.action";
+      readonly cardKind: "adaptiveCard" | "quickReply";
+      /** Action.Submit / Action.Execute / postback. */
+      readonly actionType: string;
+      readonly data: unknown;
+    })
+  | (EventBase & {
+      readonly kind: "read.receipt";
+      readonly receipts: readonly {
+        readonly readAt: number;
+        readonly readers: readonly { readonly id: string; readonly role: ParticipantRole }[];
+      }[];
+    });
+
+export type ProviderEventKind = ProviderEvent["kind"];
+
+/** Receives domain events; called in per-conversation order, one event at a time per conversation. */
+export type ProviderEventHandler = (event: ProviderEvent) => Promise<void>;
+
+/** A raw webhook request as the server received it: exact body bytes and lower-cased headers. */
+export interface WebhookRequest {
+  readonly rawBody: Buffer;
+  readonly headers: Readonly<Record<string, string | undefined>>;
+}
+
+/** What the server answers. `status` is 2xx for accepted, duplicate and verify events. */
+export interface WebhookResponse {
+  readonly status: number;
+  readonly outcome: "accepted" | "duplicate" | "verify" | "ignored";
+  readonly eventType: string;
+}

@@ -1,0 +1,29 @@
+import { defineConfig } from "vitest/config";
+
+/**
+ * Test tiers. `npm test` runs `unit` (no external service, no network); `npm run test:services` needs the
+ * PostgreSQL and Redis of BATON_TEST_POSTGRES_URL / BATON_TEST_REDIS_URL; `browser` needs Debian's chromium.
+ */
+export default defineConfig({
+  test: {
+    projects: [
+      {
+        test: {
+          name: "unit",
+          include: ["test/unit/**/*.test.ts", "test/contracts/**/*.test.ts", "test/e2e/**/*.test.ts", "simulator/**/*.test.ts"],
+          testTimeout: 20_000,
+          hookTimeout: 30_000,
+        },
+      },
+      {
+        test: {
+          name: "services",
+          include: ["test/services/**/*.test.ts"],
+          testTimeout: 30_000,
+          hookTimeout: 30_000,
+          fileParallelism: false,
+        },
+      },
+    ],
+  },
+});
