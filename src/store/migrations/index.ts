@@ -1,0 +1,14 @@
+import type { Migration, MigrationProvider } from "kysely";
+import * as webhookEvents from "./0001-webhook-events.ts";
+
+/**
+ * Every migration, in order, imported statically so they ship inside the bundle and need no directory
+ * scan. Names are sortable and never change once released; one set serves PGlite and PostgreSQL.
+ */
+const migrations: Record<string, Migration> = {
+  "0001-webhook-events": webhookEvents,
+};
+
+export const migrationProvider: MigrationProvider = {
+  getMigrations: () => Promise.resolve(migrations),
+};
