@@ -23,7 +23,10 @@ export class BatonError extends Error {
   readonly details: ErrorDetails;
 
   constructor(code: ErrorCode, details: ErrorDetails = {}, options?: { cause?: unknown; message?: string }) {
-    super(options?.message ?? errorCatalog[code].message, options?.cause ? { cause: options.cause } : undefined);
+    super(
+      options?.message ?? errorCatalog[code].message,
+      options?.cause ? { cause: options.cause } : undefined,
+    );
     this.name = "BatonError";
     this.code = code;
     this.status = errorCatalog[code].status;

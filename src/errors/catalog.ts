@@ -27,8 +27,15 @@ export const errorCatalog = {
   BATON_ERR_HTTP_NOT_FOUND: { message: "No such route.", status: 404 },
   BATON_ERR_HTTP_BAD_REQUEST: { message: "The request is not valid.", status: 400 },
   BATON_ERR_HTTP_BODY_TOO_LARGE: { message: "The request body is too large.", status: 413 },
-  BATON_ERR_HTTP_UNSUPPORTED_MEDIA_TYPE: { message: "The request's content type is not supported.", status: 415 },
-  BATON_ERR_INTERNAL: { message: "An internal error occurred; it has been logged.", status: 500, wsClose: 1011 },
+  BATON_ERR_HTTP_UNSUPPORTED_MEDIA_TYPE: {
+    message: "The request's content type is not supported.",
+    status: 415,
+  },
+  BATON_ERR_INTERNAL: {
+    message: "An internal error occurred; it has been logged.",
+    status: 500,
+    wsClose: 1011,
+  },
   BATON_ERR_SHUTTING_DOWN: { message: "The gateway is shutting down.", status: 503, wsClose: 1001 },
   // providers
   BATON_ERR_PROVIDER_UNKNOWN: { message: "No provider with this id is configured.", status: 404 },
@@ -68,6 +75,10 @@ export const errorCatalog = {
   BATON_ERR_8X8_UNAVAILABLE: { message: "8x8 is unavailable after retries.", status: 502 },
   BATON_ERR_8X8_TIMEOUT: { message: "8x8 did not answer in time.", status: 504 },
   BATON_ERR_8X8_RESPONSE_INVALID: { message: "8x8 answered with a body Baton cannot read.", status: 502 },
+  BATON_ERR_8X8_INPUT_INVALID: {
+    message: "The request breaks a documented 8x8 Chat Gateway limit, so it was not sent.",
+    status: 400,
+  },
   // store
   BATON_ERR_STORE_URL_INVALID: {
     message: "The store URL is not pglite://<dir> or postgres://user:pass@host:port/db.",

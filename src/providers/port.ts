@@ -50,7 +50,11 @@ export type ProviderEvent =
       readonly user?: ProviderUserInfo;
       readonly channel?: string;
     })
-  | (EventBase & { readonly kind: "conversation.queued"; readonly queueId: string; readonly queueName?: string })
+  | (EventBase & {
+      readonly kind: "conversation.queued";
+      readonly queueId: string;
+      readonly queueName?: string;
+    })
   | (EventBase & {
       readonly kind: "participant.joined" | "participant.left";
       readonly role: "user" | "agent";
@@ -100,4 +104,19 @@ export interface WebhookResponse {
   readonly status: number;
   readonly outcome: "accepted" | "duplicate" | "verify" | "ignored";
   readonly eventType: string;
+}
+
+/**
+ * A configured contact-center provider as the gateway sees it. Each provider folder exports one factory that
+ * returns this; the registry maps `type` names to factories.
+ */
+export interface HandoverProvider {
+  readonly id: string;
+  readonly type: string;
+  /** Verifies, de-duplicates and acknowledges one webhook request; hands events on asynchronously. */
+  handleWebhook(request: WebhookRequest): Promise<WebhookResponse>;
+  /** Starts background work (e.g. handing on events left pending by a crash). */
+  start(): Promise<void>;
+  /** Stops accepting work, drains what is in flight (bounded) and releases connections. */
+  stop(): Promise<void>;
 }

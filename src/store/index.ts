@@ -36,7 +36,7 @@ export async function createStore(url: string, options: StoreOptions = {}): Prom
   const store: Store = {
     dialect: location.dialect,
     webhookEvents: createWebhookEventRepository(db),
-    migrate: () => migrate(db),
+    migrate: () => migrate(db, location.dialect === "postgres" ? location.schema : undefined),
     async ping() {
       try {
         await sql`select 1`.execute(db);
@@ -78,8 +78,14 @@ async function ensureSchema(connectionString: string, schema: string): Promise<v
   }
 }
 
-async function migrate(db: Kysely<Database>): Promise<{ applied: string[] }> {
-  const migrator = new Migrator({ db, provider: migrationProvider });
+async function migrate(db: Kysely<Database>, schema: string | undefined): Promise<{ applied: string[] }> {
+  // Kysely looks for its bookkeeping tables across every schema; naming ours keeps two Baton schemas in
+  // one database from seeing each other's migration history.
+  const migrator = new Migrator({
+    db,
+    provider: migrationProvider,
+    ...(schema !== undefined ? { migrationTableSchema: schema } : {}),
+  });
   const { error, results } = await migrator.migrateToLatest();
   if (error) throw new BatonError("BATON_ERR_STORE_UNAVAILABLE", { during: "migrate" }, { cause: error });
   return { applied: (results ?? []).filter((r) => r.status === "Success").map((r) => r.migrationName) };

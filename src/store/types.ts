@@ -48,7 +48,12 @@ export interface WebhookEventRepository {
    */
   recordIfNew(event: NewWebhookEvent): Promise<{ inserted: boolean; seq: number }>;
   /** Sets the final status of an event after it was handed on (or deliberately ignored). */
-  markDone(providerId: string, eventId: string, status: Exclude<WebhookEventStatus, "pending">, error?: string): Promise<void>;
+  markDone(
+    providerId: string,
+    eventId: string,
+    status: Exclude<WebhookEventStatus, "pending">,
+    error?: string,
+  ): Promise<void>;
   /** Events not yet processed, oldest first: the ones to hand on again after a restart. */
   listPending(providerId: string): Promise<StoredWebhookEvent[]>;
   find(providerId: string, eventId: string): Promise<StoredWebhookEvent | undefined>;

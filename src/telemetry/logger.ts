@@ -21,7 +21,7 @@ export const redactedPaths = [
   "headers.authorization",
   'headers["x-api-key"]',
   'headers["x-8x8-signature"]',
-  'req.headers.authorization',
+  "req.headers.authorization",
   'req.headers["x-api-key"]',
   'req.headers["x-8x8-signature"]',
   "signature",

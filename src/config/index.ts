@@ -1,0 +1,17 @@
+export {
+  readConfigFile,
+  loadConfigFile,
+  parseConfigText,
+  validateConfig,
+  formatConfigIssue,
+  type ConfigIssue,
+  type ConfigResult,
+  type LoadedConfig,
+} from "./load.ts";
+export {
+  configSchema,
+  type BatonConfig,
+  type ProviderConfig,
+  type EightByEightProviderConfig,
+  type EndpointConfig,
+} from "./schema.ts";

@@ -1,0 +1,106 @@
+import { z } from "zod";
+
+/** Ids of providers and endpoints appear in URLs and logs, so they are kept simple. */
+const id = z.string().regex(/^[A-Za-z][A-Za-z0-9_-]{0,63}$/, {
+  error: "an id of letters, digits, '-' and '_', starting with a letter (at most 64 characters)",
+});
+
+const httpUrl = z.url({ protocol: /^https?$/, error: "an absolute http:// or https:// URL" });
+
+const eightByEightProvider = z.strictObject({
+  type: z.literal("8x8"),
+  /** https://api.8x8.com, or the simulator's URL. */
+  baseUrl: httpUrl,
+  apiKey: z
+    .string({ error: "the 8x8 API key (a non-empty string)" })
+    .min(1, { error: "a non-empty API key" }),
+  /** Sent as X-8x8-Tenant when set; an empty string (from `${VAR:-}`) means "not set". */
+  tenant: z
+    .string()
+    .optional()
+    .transform((v) => (v === "" ? undefined : v)),
+  /**
+   * Where webhook signing keys are fetched. `{kid}` and `{baseUrl}` are replaced. 8x8's docs disagree
+   * (reference §9.4): the spec says /chat-gateway/v1/jwk/{kid}/public, the code samples use the legacy
+   * /vcc/us/chat/v2/... path. We default to the spec'd one and let operators switch.
+   */
+  jwkUrl: z
+    .string()
+    .refine((v) => v.includes("{kid}"), { error: "a URL template containing {kid}" })
+    .default("{baseUrl}/chat-gateway/v1/jwk/{kid}/public"),
+  webhook: z
+    .strictObject({
+      /** Requests whose x-8x8-transmission-time is further than this from now are rejected (replay guard). */
+      maxSkewSeconds: z.int().min(1).max(86_400).default(300),
+      /** How long events of one conversation are held to restore payload-timestamp order (0 = off). */
+      reorderWindowMs: z.int().min(0).max(10_000).default(250),
+      /** When set, x-8x8-tenant-id must equal it. */
+      expectedTenantId: z.string().min(1).optional(),
+      /** When set, x-8x8-customer-id must equal it. */
+      expectedCustomerId: z.string().min(1).optional(),
+    })
+    .prefault({}),
+  http: z
+    .strictObject({
+      timeoutMs: z.int().min(100).max(120_000).default(10_000),
+      maxAttempts: z.int().min(1).max(10).default(4),
+    })
+    .prefault({}),
+});
+
+const provider = z.discriminatedUnion("type", [eightByEightProvider], {
+  error: 'a provider with type "8x8"',
+});
+
+const endpoint = z.strictObject({
+  channel: z.enum(["webchat", "rest", "webhook", "8x8"], { error: "one of webchat, rest, webhook, 8x8" }),
+  /** Path of the YAML flow, relative to the config file. */
+  flow: z.string().min(1).optional(),
+  /** 64 hex characters; generated and kept in the store when absent. */
+  urlToken: z
+    .string()
+    .regex(/^[0-9a-f]{64}$/, { error: "64 lower-case hex characters (256 bits)" })
+    .optional(),
+  handover: z.strictObject({ provider: id }).optional(),
+  copilot: z.strictObject({ flow: z.string().min(1) }).optional(),
+});
+
+export const configSchema = z.strictObject({
+  server: z
+    .strictObject({
+      port: z.int().min(0).max(65_535).default(3000),
+      host: z.string().min(1).default("0.0.0.0"),
+      /** Goes into links given to agents; defaults to http://localhost:{port}. */
+      publicUrl: httpUrl.optional(),
+      /** Largest accepted request body, bytes. */
+      bodyLimit: z
+        .int()
+        .min(1024)
+        .max(64 * 1024 * 1024)
+        .default(1024 * 1024),
+    })
+    .prefault({}),
+  store: z
+    .string()
+    .refine((v) => /^(pglite|postgres|postgresql):\/\/.+/.test(v), {
+      error: "pglite://<directory> or postgres://user:pass@host:5432/db",
+    })
+    .default("pglite://.baton/data"),
+  bus: z
+    .string()
+    .refine((v) => v === "memory" || /^rediss?:\/\/.+/.test(v), { error: "memory or redis://host:6379" })
+    .default("memory"),
+  log: z
+    .strictObject({
+      level: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+    })
+    .prefault({}),
+  providers: z.record(id, provider).default({}),
+  endpoints: z.record(id, endpoint).default({}),
+});
+
+/** The validated configuration, defaults applied. */
+export type BatonConfig = z.output<typeof configSchema>;
+export type ProviderConfig = BatonConfig["providers"][string];
+export type EightByEightProviderConfig = Extract<ProviderConfig, { type: "8x8" }>;
+export type EndpointConfig = BatonConfig["endpoints"][string];

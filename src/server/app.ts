@@ -1,0 +1,38 @@
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from "fastify";
+import type { HandoverProvider } from "../providers/port.ts";
+import type { Logger } from "../telemetry/logger.ts";
+import type { Metrics } from "../telemetry/metrics.ts";
+import { installErrorHandling } from "./error-handler.ts";
+import { registerEightByEightWebhook } from "./routes/eight-by-eight-webhook.ts";
+import { registerHealthRoutes, type ReadinessCheck } from "./routes/health.ts";
+import { registerMetricsRoute } from "./routes/metrics.ts";
+
+export interface ServerDeps {
+  readonly logger: Logger;
+  readonly metrics: Metrics;
+  readonly providers: ReadonlyMap<string, HandoverProvider>;
+  readonly readiness: readonly ReadinessCheck[];
+  readonly bodyLimit: number;
+}
+
+/**
+ * Builds the HTTP server around the core. This folder is the only one that knows Fastify; it translates
+ * requests into plain calls and BatonErrors into HTTP answers.
+ */
+export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
+  const app = Fastify({
+    // pino's Logger is a FastifyBaseLogger; naming the wider type keeps FastifyInstance the default one.
+    loggerInstance: deps.logger as FastifyBaseLogger,
+    bodyLimit: deps.bodyLimit,
+    disableRequestLogging: false,
+    return503OnClosing: true,
+    forceCloseConnections: "idle",
+  });
+  installErrorHandling(app);
+  registerHealthRoutes(app, deps.readiness);
+  registerMetricsRoute(app, deps.metrics);
+  await registerEightByEightWebhook(app, deps.providers);
+  return app;
+}
+
+export type { ReadinessCheck } from "./routes/health.ts";
