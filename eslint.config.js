@@ -32,7 +32,13 @@ const simulator = ["**/simulator/**"];
 function importBoundaries() {
   const areas = [
     {
-      files: ["src/handover/**", "src/flow/**", "src/conversation/**", "src/copilot/*.ts", "src/copilot/tiles/**"],
+      files: [
+        "src/handover/**",
+        "src/flow/**",
+        "src/conversation/**",
+        "src/copilot/*.ts",
+        "src/copilot/tiles/**",
+      ],
       banned: [...drivers, ...simulator],
       why: "Core code decides and receives ports; I/O lives in adapters (store/, bus/, providers/, channels/) and the simulator is never imported.",
     },
@@ -64,12 +70,15 @@ function importBoundaries() {
 }
 
 export default tseslint.config(
-  { ignores: ["node_modules/**", "dist/**", ".baton/**", "coverage/**", "web/**/dist/**"] },
+  { ignores: ["node_modules/**", "dist/**", ".baton/**", ".scratch/**", "coverage/**", "web/**/dist/**"] },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {
     languageOptions: {
-      parserOptions: { projectService: { allowDefaultProject: ["*.js", "bin/*.js"] }, tsconfigRootDir: import.meta.dirname },
+      parserOptions: {
+        projectService: { allowDefaultProject: ["*.js", "bin/*.js"] },
+        tsconfigRootDir: import.meta.dirname,
+      },
     },
     linterOptions: { reportUnusedDisableDirectives: "error" },
     rules: {

@@ -10,7 +10,12 @@ export default defineConfig({
       {
         test: {
           name: "unit",
-          include: ["test/unit/**/*.test.ts", "test/contracts/**/*.test.ts", "test/e2e/**/*.test.ts", "simulator/**/*.test.ts"],
+          include: [
+            "test/unit/**/*.test.ts",
+            "test/contracts/**/*.test.ts",
+            "test/e2e/**/*.test.ts",
+            "simulator/**/*.test.ts",
+          ],
           testTimeout: 20_000,
           hookTimeout: 30_000,
         },

@@ -31,12 +31,12 @@ export const errorCatalog = {
     message: "The request's content type is not supported.",
     status: 415,
   },
-  BATON_ERR_INTERNAL: {
+  BATON_ERR_SERVER_INTERNAL: {
     message: "An internal error occurred; it has been logged.",
     status: 500,
     wsClose: 1011,
   },
-  BATON_ERR_SHUTTING_DOWN: { message: "The gateway is shutting down.", status: 503, wsClose: 1001 },
+  BATON_ERR_SERVER_SHUTTING_DOWN: { message: "The gateway is shutting down.", status: 503, wsClose: 1001 },
   // providers
   BATON_ERR_PROVIDER_UNKNOWN: { message: "No provider with this id is configured.", status: 404 },
   BATON_ERR_PROVIDER_AMBIGUOUS: {

@@ -46,7 +46,8 @@ export type ProviderEvent =
   | (EventBase & {
       readonly kind: "conversation.state";
       readonly state: "created" | "active" | "idle";
-      readonly assignment?: { readonly type: "agent" | "queue" | "script" | string; readonly id: string };
+      /** `type` is agent | queue | script in 8x8's docs, but the enum is extensible: kept as a lower-cased string. */
+      readonly assignment?: { readonly type: string; readonly id: string };
       readonly user?: ProviderUserInfo;
       readonly channel?: string;
     })

@@ -20,9 +20,10 @@ export interface ServerDeps {
  * requests into plain calls and BatonErrors into HTTP answers.
  */
 export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
+  // Typed as Fastify's base logger so the instance is the default FastifyInstance that plugins expect.
+  const loggerInstance: FastifyBaseLogger = deps.logger;
   const app = Fastify({
-    // pino's Logger is a FastifyBaseLogger; naming the wider type keeps FastifyInstance the default one.
-    loggerInstance: deps.logger as FastifyBaseLogger,
+    loggerInstance,
     bodyLimit: deps.bodyLimit,
     disableRequestLogging: false,
     return503OnClosing: true,

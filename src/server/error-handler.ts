@@ -32,5 +32,5 @@ function toBatonError(error: FastifyError): BatonError {
   ) {
     return new BatonError("BATON_ERR_HTTP_BAD_REQUEST", { reason: error.message });
   }
-  return new BatonError("BATON_ERR_INTERNAL", {}, { cause: error });
+  return new BatonError("BATON_ERR_SERVER_INTERNAL", {}, { cause: error });
 }

@@ -43,7 +43,14 @@ describe("baton config check", () => {
   });
 
   it("shows help for every command", async () => {
-    for (const command of [["start"], ["serve"], ["simulator"], ["config", "check"], ["8x8", "setup"], ["migrate"]]) {
+    for (const command of [
+      ["start"],
+      ["serve"],
+      ["simulator"],
+      ["config", "check"],
+      ["8x8", "setup"],
+      ["migrate"],
+    ]) {
       const { io, out } = captureIo();
       expect(await main([...command, "--help"], io), command.join(" ")).toBe(0);
       expect(out.join("\n"), command.join(" ")).toMatch(/^Usage: baton /);

@@ -1,0 +1,268 @@
+import { randomUUID } from "node:crypto";
+import { setTimeout as delay } from "node:timers/promises";
+import type { Logger } from "pino";
+import { Agent, request } from "undici";
+import type { FaultState } from "./faults.ts";
+import type { KeyStore } from "./signing.ts";
+import type { ConversationEvent, WebhookEventType } from "./types.ts";
+
+/** One row of the webhook log: every attempt, including dropped and duplicated ones. */
+export type WebhookAttempt = {
+  eid: string;
+  eventType: WebhookEventType;
+  conversationId?: string;
+  retry: number;
+  url: string;
+  at: string;
+  status?: number;
+  error?: string;
+  /** `delivered` = 2xx; `failed` = non-2xx, network error or timeout; `dropped` = not sent (fault). */
+  outcome: "delivered" | "failed" | "dropped" | "gave-up" | "no-webhook";
+  duplicate?: boolean;
+};
+
+export type DeliveryOptions = {
+  keys: KeyStore;
+  faults: FaultState;
+  tenantId: string;
+  customerId: string;
+  baseDelayMs: number;
+  maxAttempts: number;
+  timeoutMs: number;
+  logger: Logger;
+};
+
+export type Delivery = {
+  /** Queues an event behind the conversation's earlier events; `url` is undefined when no webhook is bound. */
+  enqueue(url: string | undefined, event: ConversationEvent): void;
+  /** Sends one signed WEB_HOOK_VERIFY attempt; true when the target answered 2xx. */
+  verify(url: string): Promise<boolean>;
+  log(): WebhookAttempt[];
+  /** Resolves once nothing is queued or in flight (tests and graceful shutdown). */
+  settled(): Promise<void>;
+  close(): Promise<void>;
+};
+
+type PendingEvent = {
+  eid: string;
+  eventType: WebhookEventType;
+  conversationId?: string;
+  url: string | undefined;
+  body: Buffer;
+};
+
+type AttemptKind = "attempt" | "duplicate" | "verify";
+
+type Lane = { queue: PendingEvent[]; running: boolean; wake?: () => void };
+
+/** WEB_HOOK_VERIFY has no conversation, timestamp or data (reference §8.8); this exact body is signed. */
+export const WEB_HOOK_VERIFY_BODY =
+  '{"notificationVersion":"Chat Gateway v1.0","eventType":"WEB_HOOK_VERIFY"}';
+
+const MAX_BACKOFF_MS = 5_000;
+/** How long a reordered event waits for the next one to overtake it (reference: "~100-150 ms"). */
+const REORDER_HOLD_MS = 125;
+const DUPLICATE_DELAY_MS = 20;
+const LOG_LIMIT = 5_000;
+
+/**
+ * Signed, retried, per-conversation ordered webhook delivery (reference §9). A conversation's events go
+ * out one at a time: the next waits until the previous one is delivered or given up, because receivers
+ * may rely on order even though 8x8 does not promise it. Faults are the deliberate exceptions.
+ */
+export function createDelivery(options: DeliveryOptions): Delivery {
+  const lanes = new Map<string, Lane>();
+  const inFlight = new Set<Promise<unknown>>();
+  const attempts: WebhookAttempt[] = [];
+  const shutdown = new AbortController();
+  const dispatcher = new Agent({ keepAliveTimeout: 1_000 });
+
+  function track<T>(work: Promise<T>): Promise<T> {
+    inFlight.add(work);
+    void work.finally(() => inFlight.delete(work)).catch(() => undefined);
+    return work;
+  }
+
+  function record(attempt: WebhookAttempt): void {
+    attempts.push(attempt);
+    if (attempts.length > LOG_LIMIT) attempts.splice(0, attempts.length - LOG_LIMIT);
+    options.logger.debug({ attempt }, "webhook attempt");
+  }
+
+  /** `kind` decides which faults apply: only regular attempts can be dropped. */
+  async function send(event: PendingEvent, retry: number, kind: AttemptKind): Promise<boolean> {
+    const base = {
+      eid: event.eid,
+      eventType: event.eventType,
+      ...(event.conversationId === undefined ? {} : { conversationId: event.conversationId }),
+      retry,
+      url: event.url ?? "",
+      at: new Date().toISOString(),
+      ...(kind === "duplicate" ? { duplicate: true } : {}),
+    };
+    if (event.url === undefined) {
+      record({ ...base, outcome: "no-webhook", error: "the conversation's channel has no webhook" });
+      return false;
+    }
+    if (kind === "attempt" && options.faults.roll(options.faults.get().dropRate)) {
+      record({ ...base, outcome: "dropped", error: "dropped by fault injection" });
+      return false;
+    }
+    const timeout = new AbortController();
+    const timer = setTimeout(() => timeout.abort(new Error("delivery timed out")), options.timeoutMs);
+    try {
+      const response = await request(event.url, {
+        method: "POST",
+        dispatcher,
+        headers: signedHeaders(event, retry),
+        body: event.body,
+        signal: AbortSignal.any([shutdown.signal, timeout.signal]),
+      });
+      await response.body.dump();
+      const ok = response.statusCode >= 200 && response.statusCode < 300;
+      record({ ...base, status: response.statusCode, outcome: ok ? "delivered" : "failed" });
+      return ok;
+    } catch (error) {
+      record({ ...base, outcome: "failed", error: describeError(error, timeout.signal) });
+      return false;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  function signedHeaders(event: PendingEvent, retry: number): Record<string, string> {
+    // The transmission time is fresh on every attempt; the event id never changes (reference §9.1).
+    const transmissionTime = Date.now();
+    const signature = options.keys.sign({
+      body: event.body,
+      customerId: options.customerId,
+      eventId: event.eid,
+      retry,
+      tenantId: options.tenantId,
+      transmissionTime,
+    });
+    return {
+      "content-type": "application/json",
+      "cache-control": "no-cache",
+      "x-8x8-tenant-id": options.tenantId,
+      "x-8x8-customer-id": options.customerId,
+      "x-8x8-event-id": event.eid,
+      "x-8x8-transmission-time": String(transmissionTime),
+      "x-8x8-retry": String(retry),
+      "x-8x8-signature": signature,
+    };
+  }
+
+  function backoffMs(failedAttempts: number): number {
+    return Math.min(options.baseDelayMs * 2 ** (failedAttempts - 1), MAX_BACKOFF_MS);
+  }
+
+  async function deliverWithRetries(event: PendingEvent): Promise<void> {
+    for (let retry = 0; retry < options.maxAttempts; retry++) {
+      if (retry > 0) await delay(backoffMs(retry), undefined, { signal: shutdown.signal });
+      if (await send(event, retry, "attempt")) {
+        if (options.faults.roll(options.faults.get().duplicateRate)) scheduleDuplicate(event);
+        return;
+      }
+      if (event.url === undefined) return;
+    }
+    record({
+      eid: event.eid,
+      eventType: event.eventType,
+      ...(event.conversationId === undefined ? {} : { conversationId: event.conversationId }),
+      retry: options.maxAttempts - 1,
+      url: event.url ?? "",
+      at: new Date().toISOString(),
+      outcome: "gave-up",
+      error: `gave up after ${options.maxAttempts} attempts`,
+    });
+  }
+
+  /** A duplicate repeats the event as if it were a fresh first delivery: same eid and body, retry 0. */
+  function scheduleDuplicate(event: PendingEvent): void {
+    const work = delay(DUPLICATE_DELAY_MS, undefined, { signal: shutdown.signal }).then(() =>
+      send(event, 0, "duplicate"),
+    );
+    void track(work.catch(() => undefined));
+  }
+
+  /** Waits up to the hold time for the conversation's next event, which then goes out first. */
+  async function nextEventWithin(lane: Lane, holdMs: number): Promise<PendingEvent | undefined> {
+    if (lane.queue.length === 0) {
+      const hold = new AbortController();
+      const stop = AbortSignal.any([shutdown.signal, hold.signal]);
+      lane.wake = () => hold.abort();
+      await delay(holdMs, undefined, { signal: stop }).catch(() => undefined);
+      lane.wake = undefined;
+      if (shutdown.signal.aborted) return undefined;
+    }
+    return lane.queue.shift();
+  }
+
+  async function drain(key: string, lane: Lane): Promise<void> {
+    try {
+      while (!shutdown.signal.aborted) {
+        const head = lane.queue.shift();
+        if (head === undefined) break;
+        if (options.faults.roll(options.faults.get().reorderRate)) {
+          // Only an event that actually has a successor is overtaken; the hold is bounded either way.
+          const overtaker = await nextEventWithin(lane, REORDER_HOLD_MS);
+          if (overtaker !== undefined) await deliverWithRetries(overtaker);
+        }
+        await deliverWithRetries(head);
+      }
+    } catch (error) {
+      if (!shutdown.signal.aborted) options.logger.error({ err: error }, "webhook delivery lane failed");
+    } finally {
+      lane.running = false;
+      if (lane.queue.length === 0) lanes.delete(key);
+    }
+  }
+
+  return {
+    enqueue(url, event) {
+      if (shutdown.signal.aborted) return;
+      const key = event.conversationId;
+      let lane = lanes.get(key);
+      if (lane === undefined) {
+        lane = { queue: [], running: false };
+        lanes.set(key, lane);
+      }
+      lane.queue.push({
+        eid: randomUUID(),
+        eventType: event.eventType,
+        conversationId: event.conversationId,
+        url,
+        body: Buffer.from(JSON.stringify(event), "utf8"),
+      });
+      lane.wake?.();
+      if (!lane.running) {
+        lane.running = true;
+        void track(drain(key, lane));
+      }
+    },
+    async verify(url) {
+      const event: PendingEvent = {
+        eid: randomUUID(),
+        eventType: "WEB_HOOK_VERIFY",
+        url,
+        body: Buffer.from(WEB_HOOK_VERIFY_BODY, "utf8"),
+      };
+      return track(send(event, 0, "verify"));
+    },
+    log: () => attempts.map((attempt) => ({ ...attempt })),
+    async settled() {
+      while (inFlight.size > 0) await Promise.allSettled([...inFlight]);
+    },
+    async close() {
+      shutdown.abort();
+      while (inFlight.size > 0) await Promise.allSettled([...inFlight]);
+      await dispatcher.destroy();
+    },
+  };
+}
+
+function describeError(error: unknown, timeout: AbortSignal): string {
+  if (timeout.aborted) return "timed out";
+  return error instanceof Error ? error.message : String(error);
+}

@@ -1,0 +1,35 @@
+import { afterEach, describe, expect, it } from "vitest";
+import { createSimulator, type Simulator } from "../src/index.ts";
+
+let sim: Simulator | undefined;
+afterEach(async () => {
+  await sim?.close();
+  sim = undefined;
+});
+
+describe("agent console page", () => {
+  it("is served at /console as one self-contained HTML page with no external URL", async () => {
+    sim = await createSimulator();
+    const response = await fetch(`${sim.url}/console`);
+    expect(response.status).toBe(200);
+    expect(response.headers.get("content-type")).toBe("text/html; charset=utf-8");
+    expect(response.headers.get("content-security-policy")).toContain("default-src 'none'");
+    const html = await response.text();
+    expect(html).toMatch(/^<!doctype html>/i);
+    expect(html).toContain("/sim");
+    // No external resources: no absolute or protocol-relative URLs, no src/href to other origins.
+    expect(html).not.toMatch(/https?:\/\//i);
+    expect(html).not.toMatch(/(src|href)\s*=\s*["']\/\//i);
+    expect(html).not.toMatch(/<script[^>]+src=/i);
+    expect(html).not.toMatch(/<link[^>]+stylesheet/i);
+    // Untrusted text is never written as HTML.
+    expect(html).not.toMatch(/innerHTML|outerHTML|insertAdjacentHTML|document\.write/);
+  });
+
+  it("redirects / to the console", async () => {
+    sim = await createSimulator();
+    const response = await fetch(`${sim.url}/`, { redirect: "manual" });
+    expect(response.status).toBe(302);
+    expect(response.headers.get("location")).toBe("/console");
+  });
+});

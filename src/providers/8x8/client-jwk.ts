@@ -1,0 +1,39 @@
+import { readJson, type ClientContext } from "./client-context.ts";
+import { checkId } from "./input-validation.ts";
+import type { CallOptions } from "./transport.ts";
+import { publicJwkSchema } from "./wire-schemas.ts";
+import type { PublicJwk } from "./wire-types.ts";
+
+/**
+ * The spec's key endpoint. 8x8's validation page samples fetch the legacy `/vcc/us/chat/v2/jwk/{kid}/public`
+ * instead (reference §9.4, §16.2); which store signs v1 events is unconfirmed, hence a configurable template.
+ */
+export const defaultJwkUrlTemplate = "{baseUrl}/chat-gateway/v1/jwk/{kid}/public";
+
+/** Fills `{baseUrl}` (without trailing slash) and `{kid}` (URL-encoded) into a JWK URL template. */
+export function buildJwkUrl(template: string, baseUrl: string, kid: string): string {
+  return template
+    .replaceAll("{baseUrl}", baseUrl.replace(/\/+$/, ""))
+    .replaceAll("{kid}", encodeURIComponent(kid));
+}
+
+/** `GET …/jwk/{kid}/public` (reference §5.2). */
+export interface JwkApi {
+  /**
+   * The RSA public JWK that verifies webhook signatures with this `kid`. Sent WITHOUT `x-api-key`: the endpoint
+   * declares no security, and the key must not travel to a URL that a template may point elsewhere.
+   */
+  getPublicJwk(kid: string, options?: CallOptions): Promise<PublicJwk>;
+}
+
+export function createJwkApi({ transport }: ClientContext, jwkUrl: (kid: string) => string): JwkApi {
+  async function getPublicJwk(kid: string, options?: CallOptions): Promise<PublicJwk> {
+    checkId(kid, "kid");
+    const response = await transport.send(
+      { operation: "jwk.get", method: "GET", target: { url: jwkUrl(kid) }, withApiKey: false },
+      options,
+    );
+    return readJson(response, publicJwkSchema, "jwk.get");
+  }
+  return { getPublicJwk };
+}

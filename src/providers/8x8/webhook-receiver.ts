@@ -1,0 +1,442 @@
+import { performance } from "node:perf_hooks";
+import { BatonError, isBatonError, type ErrorCode } from "../../errors/index.ts";
+import type { WebhookEventRepository } from "../../store/index.ts";
+import type { Logger } from "../../telemetry/logger.ts";
+import type { ProviderMetrics } from "../../telemetry/metrics.ts";
+import { createKeyedReorderQueue, type SetTimer } from "../../utils/keyed-reorder-queue.ts";
+import type { ProviderEvent, ProviderEventHandler, WebhookRequest, WebhookResponse } from "../port.ts";
+import { createJwkCache, type FetchJwk } from "./jwk-cache.ts";
+import { createWebhookVerifier, type VerifiedDelivery } from "./signature.ts";
+import {
+  eventTypeLabel,
+  isVerifyEvent,
+  mapWebhookEvent,
+  parseWebhookEnvelope,
+  type WebhookEnvelope,
+  type WebhookEventDisposition,
+} from "./webhook-events.ts";
+
+/** How a failing `onEvent` is retried before the event is marked failed. */
+export interface HandlerRetryOptions {
+  /** Total attempts, the first included; default 4. */
+  readonly attempts?: number;
+  /** Delay before the second attempt; doubles each time. Default 200 ms. */
+  readonly initialDelayMs?: number;
+  /** Cap on one delay; default 5 000 ms. */
+  readonly maxDelayMs?: number;
+}
+
+export interface WebhookReceiverOptions {
+  /** The configured provider id (`providers.<id>`); the de-duplication key is (providerId, x-8x8-event-id). */
+  readonly providerId: string;
+  /** Fetches the public JWK for a kid (wired to the Chat Gateway client); must reject on failure. */
+  readonly fetchJwk: FetchJwk;
+  /** When set, deliveries whose x-8x8-tenant-id differs are refused (401). */
+  readonly expectedTenantId?: string;
+  /** When set, deliveries whose x-8x8-customer-id differs are refused (401). */
+  readonly expectedCustomerId?: string;
+  /** Largest accepted |now − x-8x8-transmission-time| in seconds; default 300. */
+  readonly maxSkewSeconds?: number;
+  /** Minimum time between two refetches of a cached kid after failed checks; default 30 000 ms. */
+  readonly keyRefetchIntervalMs?: number;
+  readonly events: WebhookEventRepository;
+  /** Receives domain events one at a time per conversation, in payload-timestamp order. */
+  readonly onEvent: ProviderEventHandler;
+  readonly logger: Logger;
+  readonly metrics: ProviderMetrics;
+  /** How long each event is held so that a swapped delivery can be put back in order; default 250 ms. */
+  readonly reorderWindowMs?: number;
+  /** Epoch ms, used for the transmission-time skew and the key refetch rate limit. */
+  readonly clock?: () => number;
+  readonly handlerRetry?: HandlerRetryOptions;
+  /** How long `stop()` waits for handlers before leaving the rest pending for the next start; default 10 s. */
+  readonly stopTimeoutMs?: number;
+  /** Injectable timers for the reorder window (tests). */
+  readonly setTimer?: SetTimer;
+}
+
+export interface WebhookReceiver {
+  /**
+   * Handles one POST. Resolves with the 2xx answer; throws a BatonError for the server to map (401 for a
+   * bad signature, 503 when the key cannot be fetched or the store is down, 400 for a body that is no event).
+   */
+  handle(request: WebhookRequest): Promise<WebhookResponse>;
+  /** Hands on, in order, every event still pending in the store (crash recovery). Call once at boot. */
+  start(): Promise<void>;
+  /** Releases held events, waits (bounded) for running handlers; later requests get 503. */
+  stop(): Promise<void>;
+  /** Resolves when every scheduled event has been handed on (held ones wait out their window). */
+  idle(): Promise<void>;
+}
+
+interface ScheduledEvent {
+  readonly event: ProviderEvent;
+}
+
+type HandOnResult = "processed" | "failed" | "abandoned";
+
+/** Error codes → the `outcome` label of `baton_webhook_events_total`. */
+const rejectionOutcomes: Partial<Record<ErrorCode, string>> = {
+  BATON_ERR_WEBHOOK_SIGNATURE_MISSING: "rejected_signature",
+  BATON_ERR_WEBHOOK_SIGNATURE_MALFORMED: "rejected_signature",
+  BATON_ERR_WEBHOOK_SIGNATURE_ALG: "rejected_signature",
+  BATON_ERR_WEBHOOK_SIGNATURE_INVALID: "rejected_signature",
+  BATON_ERR_WEBHOOK_STALE: "rejected_stale",
+  BATON_ERR_WEBHOOK_KEY_UNAVAILABLE: "key_unavailable",
+  BATON_ERR_WEBHOOK_BODY_INVALID: "rejected_body",
+  BATON_ERR_SERVER_SHUTTING_DOWN: "rejected_shutdown",
+  BATON_ERR_STORE_UNAVAILABLE: "store_unavailable",
+};
+
+const maxStoredErrorChars = 1000;
+
+/**
+ * The 8x8 webhook receiving side: verify, de-duplicate durably, answer fast, hand on in per-conversation
+ * order.
+ *
+ * Guarantees: an event is stored (keyed on x-8x8-event-id) before it is answered 2xx, so an answered event
+ * is never lost; 8x8's retries of one event are handed on once; events of one conversation reach `onEvent`
+ * one at a time, sorted by payload timestamp within `reorderWindowMs`. Across a crash the guarantee is
+ * at-least-once: an event whose handler ran but whose "processed" mark was not written is handed on again
+ * by the next `start()`.
+ *
+ * @example
+ * const receiver = createWebhookReceiver({
+ *   providerId: "eight",
+ *   fetchJwk: (kid) => client.getJwk(kid),
+ *   events: store.webhookEvents,
+ *   onEvent: (event) => handover.apply(event),
+ *   logger,
+ *   metrics,
+ * });
+ * await receiver.start();
+ * // in the route: const answer = await receiver.handle({ rawBody, headers }); reply.code(answer.status)
+ * await receiver.stop();
+ */
+export function createWebhookReceiver(options: WebhookReceiverOptions): WebhookReceiver {
+  const { providerId, events, metrics } = options;
+  const logger = options.logger.child({ component: "8x8-webhook", providerId });
+  const clock = options.clock ?? Date.now;
+  const verifier = createWebhookVerifier({
+    keys: createJwkCache({
+      fetchJwk: options.fetchJwk,
+      clock,
+      ...(options.keyRefetchIntervalMs !== undefined
+        ? { refetchIntervalMs: options.keyRefetchIntervalMs }
+        : {}),
+    }),
+    clock,
+    ...(options.maxSkewSeconds !== undefined ? { maxSkewSeconds: options.maxSkewSeconds } : {}),
+    ...(options.expectedTenantId !== undefined ? { expectedTenantId: options.expectedTenantId } : {}),
+    ...(options.expectedCustomerId !== undefined ? { expectedCustomerId: options.expectedCustomerId } : {}),
+  });
+  const retry = {
+    attempts: Math.max(1, options.handlerRetry?.attempts ?? 4),
+    initialDelayMs: options.handlerRetry?.initialDelayMs ?? 200,
+    maxDelayMs: options.handlerRetry?.maxDelayMs ?? 5_000,
+  };
+  const stopTimeoutMs = options.stopTimeoutMs ?? 10_000;
+
+  /** Event ids handed to the queue and not yet finished; keeps start() from scheduling them twice. */
+  const scheduled = new Set<string>();
+  /** Aborted when stop() begins: retry back-offs end and the event is left pending instead. */
+  const stopping = new AbortController();
+  /** Set when stop() gave up waiting: events not yet started stay pending for the next start. */
+  let halted = false;
+  let started = false;
+  let stopped: Promise<void> | undefined;
+
+  const queue = createKeyedReorderQueue<ScheduledEvent>({
+    reorderWindowMs: options.reorderWindowMs ?? 250,
+    handler: (item) => handOn(item.event),
+    onHandlerError: (error, item) =>
+      logger.error({ err: error, eventId: item.event.eventId }, "webhook event hand-on failed unexpectedly"),
+    onLate: (item, conversationId, latest) =>
+      logger.warn(
+        {
+          eventId: item.event.eventId,
+          conversationId,
+          occurredAt: item.event.occurredAt,
+          latestHandedOn: latest,
+        },
+        "late 8x8 event: a later event of this conversation was already handed on; handing it on anyway",
+      ),
+    ...(options.setTimer ? { setTimer: options.setTimer } : {}),
+  });
+
+  // ------------------------------------------------------------------------------------------ receiving
+
+  async function handle(request: WebhookRequest): Promise<WebhookResponse> {
+    const startedAt = performance.now();
+    let typeLabel = "unknown";
+    const observe = (outcome: string): void =>
+      metrics.webhookEvent(providerId, typeLabel, outcome, (performance.now() - startedAt) / 1000);
+    try {
+      const response = await receive(request, (label) => (typeLabel = label));
+      observe(response.metricOutcome);
+      return { status: response.status, outcome: response.outcome, eventType: response.eventType };
+    } catch (error) {
+      observe((isBatonError(error) && rejectionOutcomes[error.code]) || "error");
+      logRejection(error, request);
+      throw error;
+    }
+  }
+
+  async function receive(
+    request: WebhookRequest,
+    labelAs: (eventTypeLabel: string) => void,
+  ): Promise<WebhookResponse & { metricOutcome: string }> {
+    if (stopping.signal.aborted) throw new BatonError("BATON_ERR_SERVER_SHUTTING_DOWN");
+    // WEB_HOOK_VERIFY is answered before, and without, signature verification. 8x8 does not say whether it is
+    // signed (§8.8); it names no conversation and changes nothing here, so verifying it could only make
+    // webhook creation / "Test Connection" fail (e.g. a 503 while the key endpoint is down), and a forged one
+    // gains nothing. It is neither stored nor handed on.
+    if (isVerifyEvent(request.rawBody)) {
+      labelAs("WEB_HOOK_VERIFY");
+      logger.info("WEB_HOOK_VERIFY answered");
+      return { status: 204, outcome: "verify", eventType: "WEB_HOOK_VERIFY", metricOutcome: "verify" };
+    }
+    // Signature first: nothing else from an unverified body is read, stored or used as a metric label.
+    const delivery = await verifier.verify(request);
+    const envelope = parseWebhookEnvelope(request.rawBody);
+    labelAs(eventTypeLabel(envelope.eventType));
+    const disposition = mapWebhookEvent(envelope, { providerId, eventId: delivery.eventId });
+    const recorded = await recordDurably(request, delivery, envelope);
+    const eventType = envelope.eventType;
+    if (!recorded.inserted) {
+      logger.debug({ eventId: delivery.eventId, retry: delivery.retry }, "duplicate 8x8 delivery dropped");
+      return { status: 200, outcome: "duplicate", eventType, metricOutcome: "duplicate" };
+    }
+    const outcome = await dispose(delivery.eventId, eventType, disposition, recorded.seq);
+    return {
+      status: 200,
+      outcome: outcome === "accepted" ? "accepted" : "ignored",
+      eventType,
+      metricOutcome: outcome,
+    };
+  }
+
+  async function recordDurably(
+    request: WebhookRequest,
+    delivery: VerifiedDelivery,
+    envelope: WebhookEnvelope,
+  ): Promise<{ inserted: boolean; seq: number }> {
+    try {
+      return await events.recordIfNew({
+        providerId,
+        eventId: delivery.eventId,
+        eventType: envelope.eventType,
+        conversationId: envelope.conversationId,
+        eventTimestamp: envelope.timestamp,
+        retry: delivery.retry,
+        body: request.rawBody.toString("utf8"),
+      });
+    } catch (error) {
+      // Not stored means not answered 2xx: 503 makes 8x8 deliver it again.
+      if (isBatonError(error)) throw error;
+      throw new BatonError("BATON_ERR_STORE_UNAVAILABLE", { during: "webhook record" }, { cause: error });
+    }
+  }
+
+  /** What happens to a newly stored event; returns the metric outcome. */
+  async function dispose(
+    eventId: string,
+    eventType: string,
+    disposition: WebhookEventDisposition,
+    seq: number,
+  ): Promise<"accepted" | "ignored" | "unreadable"> {
+    switch (disposition.action) {
+      case "relay":
+        schedule(disposition.event, seq);
+        return "accepted";
+      case "ignore":
+        logger[disposition.level]({ eventId, eventType, reason: disposition.reason }, "8x8 event ignored");
+        await markDoneQuietly(eventId, "ignored");
+        return "ignored";
+      case "unreadable":
+        logger.warn(
+          { eventId, eventType, reason: disposition.reason },
+          "8x8 event does not match the documented shape; stored as failed for replay",
+        );
+        await markDoneQuietly(eventId, "failed", disposition.reason);
+        return "unreadable";
+    }
+  }
+
+  function schedule(event: ProviderEvent, seq: number): void {
+    // During shutdown the event stays "pending" in the store (it is already durable) for the next start.
+    if (stopping.signal.aborted || scheduled.has(event.eventId)) return;
+    scheduled.add(event.eventId);
+    queue.push(event.conversationId, { event }, { timestamp: event.occurredAt, seq });
+  }
+
+  function logRejection(error: unknown, request: WebhookRequest): void {
+    // Only the event id is logged from the request: never the signature or the body.
+    const eventId = request.headers["x-8x8-event-id"];
+    if (isBatonError(error) && error.status < 500) {
+      logger.warn({ code: error.code, details: error.details, eventId }, "8x8 webhook request rejected");
+    } else {
+      logger.error({ err: error, eventId }, "8x8 webhook request could not be accepted");
+    }
+  }
+
+  // ------------------------------------------------------------------------------------------ handing on
+
+  async function handOn(event: ProviderEvent): Promise<void> {
+    try {
+      if (halted) return; // stop() gave up waiting; the event stays pending for the next start.
+      const result = await deliverWithRetry(event);
+      await recordResult(event, result);
+    } finally {
+      scheduled.delete(event.eventId);
+    }
+  }
+
+  async function deliverWithRetry(event: ProviderEvent): Promise<{ result: HandOnResult; error?: unknown }> {
+    let lastError: unknown;
+    for (let attempt = 1; attempt <= retry.attempts; attempt += 1) {
+      try {
+        await options.onEvent(event);
+        return { result: "processed" };
+      } catch (error) {
+        lastError = error;
+        if (stopping.signal.aborted) return { result: "abandoned", error };
+        if (attempt === retry.attempts) break;
+        const delayMs = Math.min(retry.initialDelayMs * 2 ** (attempt - 1), retry.maxDelayMs);
+        logger.warn(
+          { err: error, eventId: event.eventId, attempt, delayMs },
+          "8x8 event handler failed; retrying",
+        );
+        await sleep(delayMs, stopping.signal);
+        if (stopping.signal.aborted) return { result: "abandoned", error };
+      }
+    }
+    return { result: "failed", error: lastError };
+  }
+
+  async function recordResult(
+    event: ProviderEvent,
+    outcome: { result: HandOnResult; error?: unknown },
+  ): Promise<void> {
+    const context = { eventId: event.eventId, conversationId: event.conversationId, kind: event.kind };
+    try {
+      switch (outcome.result) {
+        case "processed":
+          await events.markDone(providerId, event.eventId, "processed");
+          return;
+        case "failed":
+          logger.error(
+            { ...context, err: outcome.error, attempts: retry.attempts },
+            "8x8 event handler failed; marked failed",
+          );
+          await events.markDone(providerId, event.eventId, "failed", errorText(outcome.error));
+          return;
+        case "abandoned":
+          logger.warn(
+            { ...context, err: outcome.error },
+            "8x8 event handler failed during shutdown; left pending",
+          );
+          return;
+      }
+    } catch (error) {
+      // The handler ran but the mark was not written: the event is still pending and the next start() hands
+      // it on again (at-least-once across failures).
+      logger.error({ ...context, err: error }, "could not record the 8x8 event's result; it stays pending");
+    }
+  }
+
+  async function markDoneQuietly(
+    eventId: string,
+    status: "ignored" | "failed",
+    error?: string,
+  ): Promise<void> {
+    try {
+      await events.markDone(providerId, eventId, status, error);
+    } catch (markError) {
+      // Stored and answered already; start() re-maps pending events, so it is settled at the next boot.
+      logger.error({ err: markError, eventId }, "could not mark an 8x8 event; it stays pending");
+    }
+  }
+
+  // ------------------------------------------------------------------------------------------ lifecycle
+
+  async function start(): Promise<void> {
+    if (started) return;
+    started = true;
+    const pending = await events.listPending(providerId);
+    let handedOn = 0;
+    for (const stored of pending) {
+      if (scheduled.has(stored.eventId)) continue;
+      const disposition = remap(stored.body, stored.eventId);
+      if (disposition.action === "relay") {
+        schedule(disposition.event, stored.seq);
+        handedOn += 1;
+      } else {
+        await dispose(stored.eventId, stored.eventType, disposition, stored.seq);
+      }
+    }
+    if (pending.length > 0)
+      logger.info({ pending: pending.length, handedOn }, "recovered pending 8x8 events");
+  }
+
+  function remap(body: string, eventId: string): WebhookEventDisposition {
+    try {
+      return mapWebhookEvent(parseWebhookEnvelope(body), { providerId, eventId });
+    } catch (error) {
+      return { action: "unreadable", reason: errorText(error) };
+    }
+  }
+
+  function stop(): Promise<void> {
+    stopped ??= stopNow();
+    return stopped;
+  }
+
+  async function stopNow(): Promise<void> {
+    stopping.abort();
+    queue.flush();
+    const finished = await waitAtMost(queue.idle(), stopTimeoutMs);
+    if (!finished) {
+      halted = true;
+      logger.warn(
+        { remaining: queue.size },
+        "8x8 event handlers still running at shutdown; the rest stays pending",
+      );
+    }
+  }
+
+  return { handle, start, stop, idle: () => queue.idle() };
+}
+
+function errorText(error: unknown): string {
+  const text = error instanceof Error ? error.message : String(error);
+  return text.slice(0, maxStoredErrorChars);
+}
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal.aborted) return resolve();
+    const onAbort = (): void => {
+      clearTimeout(timer);
+      resolve();
+    };
+    const timer = setTimeout(() => {
+      signal.removeEventListener("abort", onAbort);
+      resolve();
+    }, ms);
+    signal.addEventListener("abort", onAbort, { once: true });
+  });
+}
+
+/** Resolves true when `promise` settles within `ms`, false otherwise. */
+async function waitAtMost(promise: Promise<void>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<boolean>((resolve) => {
+    timer = setTimeout(() => resolve(false), ms);
+  });
+  try {
+    return await Promise.race([promise.then(() => true), timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

@@ -1,0 +1,108 @@
+import { afterAll, beforeAll, onTestFinished } from "vitest";
+import {
+  createWebhookReceiver,
+  type WebhookReceiverOptions,
+} from "../../src/providers/8x8/webhook-receiver.ts";
+import type { ProviderEvent, WebhookRequest, WebhookResponse } from "../../src/providers/port.ts";
+import { createStore, type Store } from "../../src/store/index.ts";
+import { createSilentLogger } from "../../src/telemetry/logger.ts";
+import type { ProviderMetrics } from "../../src/telemetry/metrics.ts";
+import {
+  createFakeJwkSource,
+  createSigningKey,
+  signedDelivery,
+  type DeliveryOptions,
+  type SigningKey,
+} from "./eight-by-eight-webhooks.ts";
+
+/** RSA key generation is slow; one issuer key serves every receiver test in a file. */
+let sharedIssuerKey: SigningKey | undefined;
+export function issuerKey(): SigningKey {
+  sharedIssuerKey ??= createSigningKey("key1");
+  return sharedIssuerKey;
+}
+
+export interface RecordedMetric {
+  readonly eventType: string;
+  readonly outcome: string;
+}
+
+let fileStore: Store | undefined;
+let harnessCount = 0;
+
+/**
+ * Call once at the top of a test file: its receivers then share one in-memory PGlite store (booting PGlite
+ * takes a second or two) and each gets its own provider id, which keeps their events apart.
+ */
+export function shareReceiverStoreInFile(): void {
+  beforeAll(async () => {
+    fileStore = await createStore("pglite://memory");
+    await fileStore.migrate();
+  });
+  afterAll(async () => {
+    await fileStore?.close();
+    fileStore = undefined;
+  });
+}
+
+/**
+ * A webhook receiver on a real in-memory PGlite store, with a fake 8x8 key source, a recording handler and
+ * recording metrics. Stopped (and its own store closed) when the test finishes.
+ */
+export async function createReceiverHarness(overrides: Partial<WebhookReceiverOptions> = {}) {
+  const ownStore = fileStore === undefined;
+  const store: Store = fileStore ?? (await createStore("pglite://memory"));
+  if (ownStore) await store.migrate();
+  const providerId = `eight-${(harnessCount += 1)}`;
+  const key = issuerKey();
+  const source = createFakeJwkSource(key);
+  const handed: ProviderEvent[] = [];
+  const metrics: RecordedMetric[] = [];
+  let now = 1_767_225_600_000;
+  const recordingMetrics: ProviderMetrics = {
+    webhookEvent: (_providerId, eventType, outcome) => void metrics.push({ eventType, outcome }),
+    outboundCall: () => undefined,
+  };
+  const options: WebhookReceiverOptions = {
+    providerId,
+    fetchJwk: source.fetchJwk,
+    events: store.webhookEvents,
+    onEvent: (event) => {
+      handed.push(event);
+      return Promise.resolve();
+    },
+    logger: createSilentLogger(),
+    metrics: recordingMetrics,
+    clock: () => now,
+    handlerRetry: { initialDelayMs: 1, maxDelayMs: 5 },
+    ...overrides,
+  };
+  const receiver = createWebhookReceiver(options);
+  onTestFinished(async () => {
+    await receiver.stop();
+    if (ownStore) await store.close();
+  });
+
+  /** Signs `body` as 8x8 would (at the harness clock) and hands it to the receiver. */
+  function deliver(
+    body: string | object,
+    delivery: Partial<Omit<DeliveryOptions, "body">> = {},
+  ): Promise<WebhookResponse> & { eventId: string } {
+    const request = signedDelivery({ key, transmissionTime: now, ...delivery, body });
+    return Object.assign(receiver.handle(request), { eventId: request.eventId });
+  }
+
+  return {
+    providerId,
+    store,
+    receiver,
+    source,
+    key,
+    handed,
+    metrics,
+    deliver,
+    handle: (request: WebhookRequest) => receiver.handle(request),
+    now: () => now,
+    advanceClock: (ms: number) => void (now += ms),
+  };
+}
