@@ -25,7 +25,6 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   const app = Fastify({
     loggerInstance,
     bodyLimit: deps.bodyLimit,
-    disableRequestLogging: false,
     return503OnClosing: true,
     forceCloseConnections: "idle",
   });
