@@ -1,0 +1,88 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createChatGatewayClient, type ChatGatewayClient } from "../../src/providers/8x8/client.ts";
+import { createSimulator, type Simulator } from "../../simulator/src/index.ts";
+import { maybeScreenshot, useBrowser } from "../factories/browser.ts";
+import { createWebhookRecorder, type WebhookRecorder } from "../factories/webhook-recorder.ts";
+
+const browser = useBrowser();
+let simulator: Simulator;
+let client: ChatGatewayClient;
+let recorder: WebhookRecorder;
+let channelId: string;
+
+beforeAll(async () => {
+  simulator = await createSimulator({ apiKey: "sim_console", typingTimeoutMs: 60_000 });
+  client = createChatGatewayClient({ baseUrl: simulator.url, apiKey: simulator.apiKey });
+  recorder = await createWebhookRecorder();
+  const webhook = await client.webhooks.create({ name: "recorder", uri: recorder.url });
+  channelId = (
+    await client.channels.create({
+      name: "web",
+      webHookId: webhook.id,
+      routingOptions: { type: "queue", id: "311" },
+    })
+  ).id;
+});
+afterAll(async () => {
+  await client.close();
+  await simulator.close();
+  await recorder.close();
+});
+
+describe("agent console (a person in a real browser)", () => {
+  it("shows a waiting conversation with its history and custom properties, and lets the agent accept, chat, see typing, transfer and close", async () => {
+    const { conversationId } = await client.conversations.create({
+      channelId,
+      user: {
+        name: "Ana Pereira",
+        email: "ana@example.org",
+        additionalProperties: [{ key: "Plan", value: "gold" }],
+      },
+      history: {
+        messages: [
+          { authorType: "bot", text: "Hi! How can I help?" },
+          { authorType: "user", text: "My invoice is wrong" },
+        ],
+      },
+    });
+    const page = await browser.page();
+    await page.goto(`${simulator.url}/console`);
+
+    await page.getByRole("button", { name: /Ana Pereira/ }).click();
+    await expect.poll(() => page.locator("#messages").innerText()).toContain("My invoice is wrong");
+    expect(await page.locator("#messages").innerText()).toContain("Hi! How can I help?");
+    const details = await page.locator("#properties").innerText();
+    expect(details).toContain("Plan");
+    expect(details).toContain("gold");
+
+    await page.locator("#accept").click();
+    await recorder.waitFor((e) => e.eventType === "MEMBERS_CHANGED" && e.conversationId === conversationId);
+
+    await client.conversations.typing(conversationId, { authorType: "user" });
+    await expect.poll(() => page.locator("#typing").innerText()).not.toBe("");
+
+    await page.locator("#reply").fill("Hello Ana, I am looking at it now.");
+    await page.getByRole("button", { name: "Send" }).click();
+    const agentMessage = await recorder.waitFor(
+      (e) => e.eventType === "MESSAGE" && (e.data as { sender?: { type?: string } }).sender?.type === "agent",
+    );
+    expect((agentMessage.data as { text: string }).text).toBe("Hello Ana, I am looking at it now.");
+
+    await client.messages.send(conversationId, { authorType: "user", text: "Thank you!" });
+    await expect.poll(() => page.locator("#messages").innerText()).toContain("Thank you!");
+    await maybeScreenshot(page, "agent-console");
+
+    await page.locator("#transfer-select").selectOption("312");
+    await page.locator("#transfer").click();
+    await recorder.waitFor((e) => e.eventType === "TRANSFER" && e.conversationId === conversationId);
+
+    await page.locator("#accept").click();
+    await page.locator("#close").click();
+    await recorder.waitFor(
+      (e) =>
+        e.eventType === "CONVERSATION_UPDATE" &&
+        e.conversationId === conversationId &&
+        (e.data as { state?: string }).state === "idle",
+    );
+  });
+});
