@@ -3,12 +3,14 @@ import type { Delivery } from "./delivery.ts";
 import {
   badMessageRequest,
   badRequest,
+  forbiddenTenant,
   invalidParameter,
   resourceNotFound,
   resourceNotFoundObject,
   type GatewayProblem,
 } from "./errors.ts";
 import {
+  cardActionBody,
   channelBody,
   createConversationBody,
   describeIssues,
@@ -34,6 +36,7 @@ import { newId, type SimulatorState } from "./state.ts";
 import type {
   Assignment,
   Attachment,
+  Card,
   Channel,
   Conversation,
   ExternalAuthorType,
@@ -51,6 +54,8 @@ export type ChatGatewayDeps = {
 };
 
 export const API_PREFIX = "/chat-gateway/v1";
+/** The two card actions live outside `/chat-gateway/v1`, with the tenant in the path (reference §5.9, §16.10). */
+export const CARD_ACTIONS_PREFIX = "/api/v1";
 const MAX_ATTACHMENT_BYTES = 25 * 1024 * 1024;
 
 /** Which error shape a body failure maps to: each operation declares its own (reference §4.4). */
@@ -58,7 +63,10 @@ type ProblemFactory = (message: string) => GatewayProblem;
 const genericProblem: ProblemFactory = (message) => badRequest("invalid_parameter", message);
 const messageProblem: ProblemFactory = (message) => badMessageRequest(message);
 
-/** Registers every `/chat-gateway/v1/...` operation of reference §5 except the public JWK endpoint. */
+/**
+ * Registers every operation of reference §5 except the public JWK endpoint: `/chat-gateway/v1/...` and the
+ * two card actions under `/api/v1/tenant/{tenantId}/...`.
+ */
 export function registerChatGatewayRoutes(router: Router, deps: ChatGatewayDeps): void {
   const { state, lifecycle, delivery } = deps;
   const path = (suffix: string) => `${API_PREFIX}${suffix}`;
@@ -437,6 +445,39 @@ export function registerChatGatewayRoutes(router: Router, deps: ChatGatewayDeps)
     if (query.sort.direction === "desc") cards.reverse();
     return halReply(200, halPage("cards", cards, query, selfHref(ctx)));
   });
+
+  // --- card actions --------------------------------------------------------------------------------
+
+  /**
+   * The tenant comes from the path here, so it is checked whatever the simulator's tenant option says; the
+   * 404s use the object shape (`ResourceNotFoundExceptionPayload`, reference §4.4).
+   */
+  function cardOr404(ctx: RequestContext): Card {
+    if (param(ctx, "tenantId") !== state.tenantId) {
+      throw forbiddenTenant(state.customerId, "Path parameter tenantId");
+    }
+    const conversation = conversationOr404Object(ctx);
+    const cardId = param(ctx, "cardId");
+    const card = conversation.messages.flatMap((message) => message.cards).find((c) => c.id === cardId);
+    if (card === undefined) throw resourceNotFoundObject("Card", cardId);
+    return card;
+  }
+
+  const cardActions = [
+    ["action-submit", "actionSubmitted"],
+    ["action-execute", "actionExecuted"],
+  ] as const;
+  for (const [action, flag] of cardActions) {
+    const pattern = `${CARD_ACTIONS_PREFIX}/tenant/:tenantId/conversations/:conversationId/cards/:cardId/${action}`;
+    router.add("PUT", pattern, async (ctx) => {
+      const card = cardOr404(ctx);
+      await parseBody(ctx, cardActionBody, genericProblem);
+      // 8x8 also "sends the activity notification" (reference §5.9) without saying to whom; the simulator
+      // only sets the flag, which GET …/messages/{id}/cards shows.
+      card[flag] = true;
+      return emptyReply(204);
+    });
+  }
 
   // --- attachments ---------------------------------------------------------------------------------
 

@@ -27,11 +27,14 @@ export function unauthorized(): GatewayProblem {
   });
 }
 
-/** 403: `X-8x8-Tenant` names a tenant that is not the key's (errors are plain strings here). */
-export function forbiddenTenant(customerId: string): GatewayProblem {
+/**
+ * 403: the tenant named in `X-8x8-Tenant` (or, on the card actions, in the path) is not the key's. `errors`
+ * are plain strings here.
+ */
+export function forbiddenTenant(customerId: string, where = "Header X-8x8-Tenant"): GatewayProblem {
   return new GatewayProblem(403, {
     message: "The tenant does not belong to customer.",
-    errors: [`Header X-8x8-Tenant doesn't match tenant information for customerId=${customerId}`],
+    errors: [`${where} doesn't match tenant information for customerId=${customerId}`],
   });
 }
 
@@ -43,7 +46,7 @@ export function resourceNotFound(resourceType: string, id: string): GatewayProbl
   });
 }
 
-/** 404 `ResourceNotFoundExceptionPayload`: typing, thinking, read-receipt, post-agent-assignment. */
+/** 404 `ResourceNotFoundExceptionPayload`: typing, thinking, read-receipt, post-agent-assignment, card actions. */
 export function resourceNotFoundObject(resourceType: string, id: string): GatewayProblem {
   return new GatewayProblem(404, {
     message: "Resource not found",

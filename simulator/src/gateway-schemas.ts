@@ -152,6 +152,9 @@ export const readReceiptBody = z.object({
 
 export const userLeavesBody = z.object({ removed: z.literal(true) });
 
+/** Card action-submit / action-execute (spec examples `"8x8"`, `"8x8-Int"`): a name is required. */
+export const cardActionBody = z.object({ name: z.string().trim().min(1, "must be a non-empty string") });
+
 /** "path: message; path: message" for error bodies. */
 export function describeIssues(error: z.ZodError): string {
   return error.issues

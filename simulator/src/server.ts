@@ -2,7 +2,7 @@ import { timingSafeEqual } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import { setTimeout as delay } from "node:timers/promises";
 import type { Logger } from "pino";
-import { API_PREFIX } from "./chat-gateway-api.ts";
+import { API_PREFIX, CARD_ACTIONS_PREFIX } from "./chat-gateway-api.ts";
 import {
   ControlError,
   forbiddenTenant,
@@ -18,7 +18,7 @@ import type { Router } from "./router.ts";
 import type { KeyStore } from "./signing.ts";
 
 export type ServerDeps = {
-  /** `/chat-gateway/v1/...` operations: API key, tenant check and faults apply. */
+  /** `/chat-gateway/v1/...` and `/api/v1/...` operations: API key, tenant check and faults apply. */
   gatewayRouter: Router;
   /** `/sim/...` control API: no key, no faults. */
   controlRouter: Router;
@@ -66,13 +66,19 @@ async function route(deps: ServerDeps, method: string, url: URL, req: IncomingMe
   const { pathname } = url;
   const jwk = JWK_PATH.exec(pathname);
   if (jwk !== null && method === "GET") return jwkReply(deps.keys, decodeURIComponent(jwk[1] ?? ""));
-  if (pathname === API_PREFIX || pathname.startsWith(`${API_PREFIX}/`))
-    return gatewayRoute(deps, method, url, req);
+  if (isGatewayPath(pathname)) return gatewayRoute(deps, method, url, req);
   if (pathname.startsWith("/sim/")) return controlRoute(deps, method, url, req);
   if (method === "GET" && (pathname === "/console" || pathname === "/console/"))
     return consoleReply(deps.consoleHtml);
   if (method === "GET" && pathname === "/") return { status: 302, headers: { location: "/console" } };
   return jsonReply(404, { error: { code: "not_found", message: `no route for ${method} ${pathname}` } });
+}
+
+/** The 8x8 API: `/chat-gateway/v1/...` plus the card actions under `/api/v1/...` (reference §5.9). */
+function isGatewayPath(pathname: string): boolean {
+  return [API_PREFIX, CARD_ACTIONS_PREFIX].some(
+    (prefix) => pathname === prefix || pathname.startsWith(`${prefix}/`),
+  );
 }
 
 /** The JWK endpoint declares no security (reference §5.2): no key, no tenant check, no faults. */
@@ -177,7 +183,7 @@ function consoleReply(html: string): Reply {
 function errorReply(deps: ServerDeps, error: unknown, pathname: string): Reply {
   if (error instanceof GatewayProblem) return jsonReply(error.status, error.body, PROBLEM_JSON);
   if (error instanceof ControlError) return jsonReply(error.status, error.toBody());
-  const isGateway = pathname.startsWith(API_PREFIX);
+  const isGateway = isGatewayPath(pathname);
   if (error instanceof BodyTooLargeError) {
     return isGateway
       ? jsonReply(413, serverError(413, "payload_too_large", error.message).body, PROBLEM_JSON)

@@ -1,18 +1,12 @@
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { createSimulator, type Simulator } from "../src/index.ts";
+import { describe, expect, it } from "vitest";
+import type { Simulator } from "../src/index.ts";
 import { api, createChannel, createConversation } from "./support/gateway-client.ts";
-import { startWebhookReceiver, type WebhookReceiver } from "./support/webhook-receiver.ts";
+import { useFreshSimulator } from "./support/fresh-simulator.ts";
+import type { WebhookReceiver } from "./support/webhook-receiver.ts";
 
 let sim: Simulator;
 let receiver: WebhookReceiver;
-beforeEach(async () => {
-  sim = await createSimulator();
-  receiver = await startWebhookReceiver();
-});
-afterEach(async () => {
-  await sim.close();
-  await receiver.close();
-});
+useFreshSimulator((fresh) => ({ sim, receiver } = fresh));
 
 type Page<T> = {
   _embedded?: Record<string, T[]>;

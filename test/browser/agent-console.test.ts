@@ -2,18 +2,25 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createChatGatewayClient, type ChatGatewayClient } from "../../src/providers/8x8/client.ts";
 import { createSimulator, type Simulator } from "../../simulator/src/index.ts";
 import { maybeScreenshot, useBrowser } from "../factories/browser.ts";
-import { createWebhookRecorder, type WebhookRecorder } from "../factories/webhook-recorder.ts";
+import { startRecordingProxy, type RecordingProxy } from "../factories/recording-proxy.ts";
+import { waitFor } from "../factories/wait-for.ts";
+
+interface SimEvent {
+  eventType: string;
+  conversationId?: string;
+  data?: { state?: string; text?: string; sender?: { type?: string } };
+}
 
 const browser = useBrowser();
 let simulator: Simulator;
 let client: ChatGatewayClient;
-let recorder: WebhookRecorder;
+let recorder: RecordingProxy;
 let channelId: string;
 
 beforeAll(async () => {
   simulator = await createSimulator({ apiKey: "sim_console", typingTimeoutMs: 60_000 });
   client = createChatGatewayClient({ baseUrl: simulator.url, apiKey: simulator.apiKey });
-  recorder = await createWebhookRecorder();
+  recorder = await startRecordingProxy();
   const webhook = await client.webhooks.create({ name: "recorder", uri: recorder.url });
   channelId = (
     await client.channels.create({
@@ -28,6 +35,15 @@ afterAll(async () => {
   await simulator.close();
   await recorder.close();
 });
+
+/** The first event the simulator delivered that matches. */
+function delivered(match: (event: SimEvent) => boolean): Promise<SimEvent> {
+  return waitFor(
+    () => recorder.requests.map((r) => JSON.parse(r.rawBody.toString("utf8")) as SimEvent).find(match),
+    10_000,
+    "a webhook event",
+  );
+}
 
 describe("agent console (a person in a real browser)", () => {
   it("shows a waiting conversation with its history and custom properties, and lets the agent accept, chat, see typing, transfer and close", async () => {
@@ -56,17 +72,17 @@ describe("agent console (a person in a real browser)", () => {
     expect(details).toContain("gold");
 
     await page.locator("#accept").click();
-    await recorder.waitFor((e) => e.eventType === "MEMBERS_CHANGED" && e.conversationId === conversationId);
+    await delivered((e) => e.eventType === "MEMBERS_CHANGED" && e.conversationId === conversationId);
 
     await client.conversations.typing(conversationId, { authorType: "user" });
     await expect.poll(() => page.locator("#typing").innerText()).not.toBe("");
 
     await page.locator("#reply").fill("Hello Ana, I am looking at it now.");
     await page.getByRole("button", { name: "Send" }).click();
-    const agentMessage = await recorder.waitFor(
-      (e) => e.eventType === "MESSAGE" && (e.data as { sender?: { type?: string } }).sender?.type === "agent",
+    const agentMessage = await delivered(
+      (e) => e.eventType === "MESSAGE" && e.data?.sender?.type === "agent",
     );
-    expect((agentMessage.data as { text: string }).text).toBe("Hello Ana, I am looking at it now.");
+    expect(agentMessage.data?.text).toBe("Hello Ana, I am looking at it now.");
 
     await client.messages.send(conversationId, { authorType: "user", text: "Thank you!" });
     await expect.poll(() => page.locator("#messages").innerText()).toContain("Thank you!");
@@ -74,15 +90,15 @@ describe("agent console (a person in a real browser)", () => {
 
     await page.locator("#transfer-select").selectOption("312");
     await page.locator("#transfer").click();
-    await recorder.waitFor((e) => e.eventType === "TRANSFER" && e.conversationId === conversationId);
+    await delivered((e) => e.eventType === "TRANSFER" && e.conversationId === conversationId);
 
     await page.locator("#accept").click();
     await page.locator("#close").click();
-    await recorder.waitFor(
+    await delivered(
       (e) =>
         e.eventType === "CONVERSATION_UPDATE" &&
         e.conversationId === conversationId &&
-        (e.data as { state?: string }).state === "idle",
+        e.data?.state === "idle",
     );
   });
 });

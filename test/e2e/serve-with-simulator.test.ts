@@ -51,40 +51,28 @@ describe("a person runs the simulator, `baton serve` and `baton 8x8 setup`", () 
     const listening = parseLog(await gateway.waitForLine(/"msg":"gateway listening"/));
     const gatewayUrl = listening!.url!;
 
-    const setup = runBaton(
-      [
-        "8x8",
-        "setup",
-        "--config",
-        configFile,
-        "--provider",
-        "eight",
-        "--public-url",
-        gatewayUrl,
-        "--queue",
-        "311",
-      ],
-      { env },
-    );
+    const runSetup = () =>
+      runBaton(
+        [
+          "8x8",
+          "setup",
+          "--config",
+          configFile,
+          "--provider",
+          "eight",
+          "--public-url",
+          gatewayUrl,
+          "--queue",
+          "311",
+        ],
+        { env },
+      );
+    const setup = runSetup();
     expect(await setup.exited).toBe(0);
     const channelId = /channel\s+(\S+)\s+created/.exec(setup.lines.join("\n"))![1]!;
     expect(setup.lines.join("\n")).toMatch(/webhook\s+\S+\s+created\s+-> .*\/handover\/eightByEight\/eight/);
 
-    const again = runBaton(
-      [
-        "8x8",
-        "setup",
-        "--config",
-        configFile,
-        "--provider",
-        "eight",
-        "--public-url",
-        gatewayUrl,
-        "--queue",
-        "311",
-      ],
-      { env },
-    );
+    const again = runSetup();
     expect(await again.exited).toBe(0);
     expect(again.lines.join("\n")).toContain(`channel  ${channelId}  already existed`);
 

@@ -19,6 +19,19 @@ export async function api<T = unknown>(
   return call<T>(`${sim.url}/chat-gateway/v1${path}`, method, body, headers);
 }
 
+/** Calls a card action (`PUT /api/v1/tenant/{tenantId}/conversations/{id}/cards/{cardId}/<action>`). */
+export async function cardAction<T = unknown>(
+  sim: Simulator,
+  action: "action-submit" | "action-execute",
+  target: { tenantId?: string; conversationId: string; cardId: string },
+  body?: unknown,
+  headers: Record<string, string> = { "x-api-key": sim.apiKey },
+): Promise<HttpResult<T>> {
+  const segments = [target.tenantId ?? sim.tenant, "conversations", target.conversationId, "cards"];
+  const path = [...segments, target.cardId, action].map(encodeURIComponent).join("/");
+  return call<T>(`${sim.url}/api/v1/tenant/${path}`, "PUT", body, headers);
+}
+
 /** Calls the control API (`/sim/...`), which needs no key. */
 export async function control<T = unknown>(sim: Simulator, method: string, path: string, body?: unknown) {
   return call<T>(`${sim.url}/sim${path}`, method, body, {});
