@@ -1,0 +1,89 @@
+/**
+ * The handover domain: what a flow asks for, the lifecycle states, and what the flow sees back.
+ * Provider-neutral; the 8x8 specifics (channel id, queue id, JSON properties) travel in `provider`.
+ */
+
+/** Lifecycle states (DESIGN §2): requested → queued → active ⇄ transferring → a terminal state. */
+export type HandoverState =
+  | "requested"
+  | "queued"
+  | "active"
+  | "transferring"
+  | "completed"
+  | "cancelled"
+  | "closed_by_bot"
+  | "abandoned"
+  | "error";
+
+export const terminalHandoverStates = [
+  "completed",
+  "cancelled",
+  "closed_by_bot",
+  "abandoned",
+  "error",
+] as const;
+export type TerminalHandoverState = (typeof terminalHandoverStates)[number];
+
+/**
+ * What a flow reads in `handover.status` (the reference product's values, so flows port over):
+ * `queue` and `active` arrive as events while the handover runs, the rest end it; `inactivity` events
+ * carry `inactivityCount`.
+ */
+export type FlowHandoverStatus = "queue" | "active" | "inactivity" | "completed" | "cancelled" | "error";
+
+/** Why a handover ended in `error` or `cancelled`. */
+export type HandoverEndReason =
+  /** The endpoint's channel cannot hand over (or no provider is configured). */
+  | "unsupported"
+  /** The provider call failed (after retries). */
+  | "error"
+  /** maxQueueWait passed with no agent. */
+  | "timeout"
+  /** The user cancelled (intent, button, or the web chat's cancel). */
+  | "user"
+  /** The user left (user-leaves call, or the provider reported it). */
+  | "user_left";
+
+/** How much of the bot conversation the agent receives as 8x8 `history`. */
+export type TranscriptOption =
+  { readonly mode: "full" } | { readonly mode: "last"; readonly count: number } | { readonly mode: "none" };
+
+/** The parameters of a handoverToAgent node, validated at flow load. */
+export interface HandoverRequest {
+  /** Provider id from the config; the endpoint's `handover.provider` when the node names none. */
+  readonly providerId: string;
+  /** Provider-specific routing. For 8x8: channelId, queueId and jsonProperties (≤ 30 string pairs). */
+  readonly provider: {
+    readonly channelId?: string;
+    readonly queueId?: string;
+    readonly jsonProperties?: Readonly<Record<string, string>>;
+  };
+  /** Said to the user when the request is made (and on each user message while queued if repeated). */
+  readonly acceptedMessage?: string;
+  readonly repeatAcceptedMessage: boolean;
+  /** Keywords (any, case-insensitive, whole words) or a /regex/ that cancels while queued. */
+  readonly cancelIntent?:
+    { readonly keywords: readonly string[] } | { readonly pattern: string; readonly flags: string };
+  /** Label of a quick reply that cancels while queued. */
+  readonly cancelButtonText?: string;
+  /** Where the flow continues after completion: below the node, or at the current entrypoint. */
+  readonly onResolve: "belowNode" | "entrypoint";
+  readonly sendQueueEvent: boolean;
+  readonly sendActiveEvent: boolean;
+  readonly sendResolveEvent: boolean;
+  readonly transcript: TranscriptOption;
+  /** Seconds in the queue before the request is withdrawn with status cancelled / reason timeout. */
+  readonly maxQueueWaitSeconds?: number;
+}
+
+/** What the flow receives in `input.handover` when it is resumed or sent an event. */
+export interface FlowHandoverInput {
+  readonly status: FlowHandoverStatus;
+  readonly handoverId: string;
+  readonly providerId: string;
+  readonly reason?: HandoverEndReason;
+  readonly error?: { readonly reason: "unsupported" | "error"; readonly message: string };
+  readonly inactivityCount?: number;
+  readonly queue?: { readonly id: string; readonly name?: string };
+  readonly agent?: { readonly id: string; readonly name?: string };
+}
