@@ -1,3 +1,4 @@
+import { createBus, type Bus } from "./bus/index.ts";
 import type { LoadedConfig } from "./config/index.ts";
 import { createProviders } from "./providers/registry.ts";
 import type { HandoverProvider, ProviderEvent, ProviderEventHandler } from "./providers/port.ts";
@@ -23,6 +24,7 @@ export interface Gateway {
   readonly publicUrl: string;
   readonly app: HttpServer;
   readonly store: Store;
+  readonly bus: Bus;
   readonly providers: ReadonlyMap<string, HandoverProvider>;
   readonly logger: Logger;
   /** Stops accepting requests, drains providers, closes the store. Idempotent. */
@@ -43,6 +45,8 @@ export async function createGateway(loaded: LoadedConfig, options: GatewayOption
   const store = await createStore(config.store, { baseDir: loaded.baseDir });
   const closers: (() => Promise<void>)[] = [() => store.close()];
   try {
+    const bus = await createBus(config.bus);
+    closers.unshift(() => bus.close());
     const { applied } = await store.migrate();
     if (applied.length > 0) logger.info({ applied }, "store migrated");
     const onEvent = options.onProviderEvent ?? logProviderEvent(logger);
@@ -53,7 +57,10 @@ export async function createGateway(loaded: LoadedConfig, options: GatewayOption
       metrics,
       providers,
       bodyLimit: config.server.bodyLimit,
-      readiness: [{ name: "store", check: () => store.ping() }],
+      readiness: [
+        { name: "store", check: () => store.ping() },
+        { name: "bus", check: () => bus.ping() },
+      ],
     });
     closers.unshift(() => app.close());
     for (const provider of providers.values()) await provider.start();
@@ -66,7 +73,7 @@ export async function createGateway(loaded: LoadedConfig, options: GatewayOption
       { url, publicUrl, store: store.dialect, providers: [...providers.keys()] },
       "gateway listening",
     );
-    return { url, publicUrl, app, store, providers, logger, close: once(() => runAll(closers)) };
+    return { url, publicUrl, app, store, bus, providers, logger, close: once(() => runAll(closers)) };
   } catch (error) {
     await runAll(closers);
     throw error;

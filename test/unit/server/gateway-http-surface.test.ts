@@ -47,7 +47,7 @@ describe("gateway HTTP surface with one 8x8 provider", () => {
     expect((await call(`${gateway.url}/healthz`)).json()).toEqual({ status: "ok" });
     const ready = await call(`${gateway.url}/readyz`);
     expect(ready.status).toBe(200);
-    expect(ready.json()).toEqual({ status: "ready", checks: { store: "ok" } });
+    expect(ready.json()).toEqual({ status: "ready", checks: { store: "ok", bus: "ok" } });
   });
 
   it("serves Prometheus metrics including the webhook and provider-call families", async () => {
@@ -137,6 +137,6 @@ describe("gateway HTTP surface with two 8x8 providers", () => {
     await gateway.store.close();
     const ready = await call(`${gateway.url}/readyz`);
     expect(ready.status).toBe(503);
-    expect(ready.json()).toEqual({ status: "not_ready", checks: { store: "unavailable" } });
+    expect(ready.json()).toEqual({ status: "not_ready", checks: { store: "unavailable", bus: "ok" } });
   });
 });

@@ -1,0 +1,62 @@
+import type { Bus, BusHandler } from "./types.ts";
+
+/**
+ * The in-process bus of the embedded default. Messages are cloned through JSON so a subscriber can never
+ * mutate what the publisher holds (the Redis bus serialises too; both behave alike).
+ *
+ * @example
+ * const bus = createMemoryBus();
+ * await bus.subscribe("session:1", (m) => console.log(m));
+ * await bus.withLock("session:1", async () => bus.publish("session:1", { hello: true }));
+ */
+export function createMemoryBus(): Bus {
+  const topics = new Map<string, Set<BusHandler>>();
+  const lockTails = new Map<string, Promise<void>>();
+  let closed = false;
+
+  return {
+    publish(topic, message) {
+      const handlers = topics.get(topic);
+      if (handlers === undefined || handlers.size === 0) return Promise.resolve();
+      const text = JSON.stringify(message);
+      for (const handler of [...handlers]) handler(JSON.parse(text) as unknown);
+      return Promise.resolve();
+    },
+    subscribe(topic, handler) {
+      let handlers = topics.get(topic);
+      if (handlers === undefined) {
+        handlers = new Set();
+        topics.set(topic, handlers);
+      }
+      handlers.add(handler);
+      return Promise.resolve(() => {
+        const current = topics.get(topic);
+        current?.delete(handler);
+        if (current?.size === 0) topics.delete(topic);
+        return Promise.resolve();
+      });
+    },
+    async withLock(key, fn) {
+      // A promise chain per key: each holder waits for the previous one, whatever its outcome.
+      const previous = lockTails.get(key) ?? Promise.resolve();
+      let release!: () => void;
+      const tail = new Promise<void>((resolve) => (release = resolve));
+      lockTails.set(key, tail);
+      await previous;
+      try {
+        return await fn();
+      } finally {
+        release();
+        if (lockTails.get(key) === tail) lockTails.delete(key);
+      }
+    },
+    ping() {
+      return closed ? Promise.reject(new Error("bus closed")) : Promise.resolve();
+    },
+    close() {
+      closed = true;
+      topics.clear();
+      return Promise.resolve();
+    },
+  };
+}
