@@ -19,6 +19,8 @@ const eightByEightProvider = z.strictObject({
     .string()
     .optional()
     .transform((v) => (v === "" ? undefined : v)),
+  /** The Chat API channel used when a handoverToAgent node names none (`baton 8x8 setup` prints it). */
+  channelId: z.string().min(1).optional(),
   /**
    * Where webhook signing keys are fetched. `{kid}` and `{baseUrl}` are replaced. 8x8's docs disagree
    * (reference §9.4): the spec says /chat-gateway/v1/jwk/{kid}/public, the code samples use the legacy

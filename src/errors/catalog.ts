@@ -79,6 +79,11 @@ export const errorCatalog = {
     message: "The request breaks a documented 8x8 Chat Gateway limit, so it was not sent.",
     status: 400,
   },
+  // handover
+  BATON_ERR_HANDOVER_UNSUPPORTED: {
+    message: "This endpoint or provider cannot hand over: a required setting is missing.",
+    status: 400,
+  },
   // store
   BATON_ERR_STORE_URL_INVALID: {
     message: "The store URL is not pglite://<dir> or postgres://user:pass@host:port/db.",

@@ -107,6 +107,60 @@ export interface WebhookResponse {
   readonly eventType: string;
 }
 
+/** One line of the bot conversation given to the agent when a handover starts. */
+export interface TranscriptEntry {
+  readonly source: "user" | "bot" | "agent" | "system";
+  readonly text: string;
+  readonly at: string;
+}
+
+/** Who the end user is, as far as the session knows (shown to the agent; drives 8x8 CRM screen pops). */
+export interface HandoverUser {
+  readonly id: string;
+  readonly name?: string;
+  readonly email?: string;
+  readonly phone?: string;
+  readonly company?: string;
+  readonly caseId?: string;
+  readonly language?: string;
+}
+
+export interface CreateHandoverConversation {
+  readonly handoverId: string;
+  readonly user: HandoverUser;
+  /** Routing: channel, queue, custom properties (provider-specific keys, validated at flow load). */
+  readonly routing: {
+    readonly channelId?: string;
+    readonly queueId?: string;
+    readonly properties?: Readonly<Record<string, string>>;
+  };
+  readonly transcript: readonly TranscriptEntry[];
+}
+
+/** A file the end user sent, to be passed on to the agent. */
+export interface OutgoingAttachment {
+  readonly name: string;
+  readonly contentType: string;
+  readonly bytes: Uint8Array;
+}
+
+/**
+ * What the handover service asks of a provider. Every method may throw BatonErrors; the outbox decides
+ * about retries, so implementations send each call once.
+ */
+export interface HandoverOperations {
+  createConversation(input: CreateHandoverConversation): Promise<{ readonly providerConversationId: string }>;
+  sendUserMessage(
+    providerConversationId: string,
+    message: { readonly text?: string; readonly attachments?: readonly OutgoingAttachment[] },
+  ): Promise<void>;
+  /** A notice for the agent only (e.g. "the user left the chat"), sent as a bot message. */
+  notifyAgent(providerConversationId: string, text: string): Promise<void>;
+  userTyping(providerConversationId: string): Promise<void>;
+  /** Ends the provider side for the user (cancel, close, timeout): the agent is freed. */
+  userLeaves(providerConversationId: string): Promise<void>;
+}
+
 /**
  * A configured contact-center provider as the gateway sees it. Each provider folder exports one factory that
  * returns this; the registry maps `type` names to factories.
@@ -114,6 +168,7 @@ export interface WebhookResponse {
 export interface HandoverProvider {
   readonly id: string;
   readonly type: string;
+  readonly handover: HandoverOperations;
   /** Verifies, de-duplicates and acknowledges one webhook request; hands events on asynchronously. */
   handleWebhook(request: WebhookRequest): Promise<WebhookResponse>;
   /** Starts background work (e.g. handing on events left pending by a crash). */

@@ -2,6 +2,7 @@ import type { EightByEightProviderConfig } from "../../config/index.ts";
 import type { HandoverProvider } from "../port.ts";
 import type { ProviderDeps } from "../registry.ts";
 import { createChatGatewayClient, type ChatGatewayClient } from "./client.ts";
+import { createEightByEightHandoverOperations } from "./handover-operations.ts";
 import { createWebhookReceiver } from "./webhook-receiver.ts";
 
 export type { ChatGatewayClient, ChatGatewayClientOptions } from "./client.ts";
@@ -51,6 +52,9 @@ export function createEightByEightProvider(
     id,
     type: "8x8",
     client,
+    handover: createEightByEightHandoverOperations(client, {
+      ...(config.channelId !== undefined ? { channelId: config.channelId } : {}),
+    }),
     handleWebhook: (request) => receiver.handle(request),
     start: () => receiver.start(),
     async stop() {
