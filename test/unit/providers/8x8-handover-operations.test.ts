@@ -109,7 +109,7 @@ describe("8x8 handover operations", () => {
       ["user", "Here is the photo", 1],
       ["bot", "The user left the chat.", 0],
     ]);
-    const download = await client.attachments.download(id, messages[0]!.attachments![0]!.id);
+    const download = await client.attachments.download(id, messages[0]!.attachments[0]!.id);
     expect([...download.bytes]).toEqual([137, 80, 78, 71]);
   });
 
