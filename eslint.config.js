@@ -48,9 +48,9 @@ function importBoundaries() {
       why: "Adapters of this folder use neither Fastify (only server/) nor database/bus drivers (only store/, bus/), nor the simulator.",
     },
     {
-      files: ["src/store/**", "src/bus/**"],
+      files: ["src/store/**", "src/bus/**", "src/runtime/**"],
       banned: [...httpFramework, ...simulator],
-      why: "Store and bus adapters do not know about HTTP serving or the simulator.",
+      why: "Store, bus and runtime (outbox, timers) adapters do not know about HTTP serving or the simulator.",
     },
     {
       files: ["src/server/**", "src/channels/**"],
@@ -58,7 +58,7 @@ function importBoundaries() {
       why: "Serving code reaches data through the Store port, and never imports the simulator.",
     },
     {
-      files: ["src/*.ts", "src/errors/**", "src/protocol/**", "src/utils/**"],
+      files: ["src/*.ts", "src/errors/**", "src/protocol/**", "src/utils/**", "src/i18n/**"],
       banned: [...drivers, ...simulator],
       why: "Shared modules stay free of drivers and of the simulator.",
     },
