@@ -94,6 +94,38 @@ export default tseslint.config(
   },
   ...importBoundaries(),
   {
+    // Browser code: no Node built-ins or server drivers; only the wire types are shared with the gateway.
+    files: ["web/**"],
+    ignores: ["web/*/vite.config.ts"],
+    rules: {
+      "no-restricted-imports": [
+        "error",
+        {
+          patterns: [
+            {
+              group: [
+                "node:*",
+                "fastify",
+                "@fastify/*",
+                "ws",
+                "undici",
+                "pg",
+                "ioredis",
+                "kysely",
+                "@electric-sql/*",
+              ],
+              message: "web/ is browser code: no Node built-ins or server drivers.",
+            },
+            {
+              regex: "^(\\.\\./){3,}src/(?!protocol/)",
+              message: "web/ shares only the wire types in src/protocol/ with the gateway.",
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
     files: ["test/**", "bench/**"],
     rules: {
       "@typescript-eslint/no-non-null-assertion": "off",

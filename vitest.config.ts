@@ -15,6 +15,7 @@ export default defineConfig({
             "test/contracts/**/*.test.ts",
             "test/e2e/**/*.test.ts",
             "simulator/**/*.test.ts",
+            "web/webchat/test/**/*.test.ts",
           ],
           testTimeout: 20_000,
           hookTimeout: 30_000,

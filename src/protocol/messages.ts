@@ -33,6 +33,11 @@ export interface ConversationMessage {
   readonly agentName?: string;
   /** Free data for custom clients (never shown by the web chat). */
   readonly data?: Readonly<Record<string, unknown>>;
+  /**
+   * On `user` messages: the `clientMessageId` the client sent it with. Lets a client recognise its own
+   * message when it comes back in a replay or from another tab before (or without) the `ack`.
+   */
+  readonly clientMessageId?: string;
   /** ISO-8601. */
   readonly createdAt: string;
 }

@@ -36,7 +36,17 @@ export type WebchatClientFrame =
 
 /** Server → client. */
 export type WebchatServerFrame =
-  | { readonly type: "ready"; readonly sessionKey: string; readonly lastSeq: number; readonly locale: string }
+  | {
+      readonly type: "ready";
+      readonly sessionKey: string;
+      readonly lastSeq: number;
+      readonly locale: string;
+      /**
+       * The session's current handover banner (`none` when there is none), so a client that reconnects
+       * after the handover changed does not keep showing a stale banner.
+       */
+      readonly handover?: HandoverBanner;
+    }
   | { readonly type: "message"; readonly message: ConversationMessage }
   | { readonly type: "ack"; readonly clientMessageId: string; readonly seq: number }
   | {
@@ -52,4 +62,9 @@ export type WebchatServerFrame =
       readonly message: string;
       readonly field?: string;
       readonly expected?: string;
+      /**
+       * Set when the error rejects one `message` frame: the client marks that message as not sent and
+       * stops resending it after reconnects.
+       */
+      readonly clientMessageId?: string;
     };

@@ -1,0 +1,91 @@
+import { reconnectDelay } from "./backoff.ts";
+
+/**
+ * A WebSocket that reconnects by itself with backoff (backoff.ts). It knows nothing about the protocol:
+ * the page says hello in `onOpen` and calls `markHealthy()` when the server answers `ready`, which resets the
+ * backoff (a socket that opens and is closed at once by the server keeps backing off).
+ */
+export interface ReconnectingSocket {
+  start(): void;
+  /** False when not open; the caller keeps the frame (chat-state resends on `ready`). */
+  send(text: string): boolean;
+  markHealthy(): void;
+  /** Skip the remaining wait (the browser came back online). */
+  reconnectNow(): void;
+}
+
+export interface ReconnectingSocketOptions {
+  readonly url: string;
+  readonly onOpen: () => void;
+  readonly onMessage: (data: unknown) => void;
+  /** Called once per lost or failed connection, before the next attempt is scheduled. */
+  readonly onClose: (info: { readonly code: number; readonly retryInMs: number }) => void;
+  readonly createSocket?: (url: string) => WebSocket;
+  readonly delay?: (attempt: number) => number;
+  /** A socket that opens but is not marked healthy within this time is closed and retried. */
+  readonly readyTimeoutMs?: number;
+}
+
+export function createReconnectingSocket(options: ReconnectingSocketOptions): ReconnectingSocket {
+  const createSocket = options.createSocket ?? ((url: string) => new WebSocket(url));
+  const delay = options.delay ?? ((attempt: number) => reconnectDelay(attempt));
+  const readyTimeoutMs = options.readyTimeoutMs ?? 15_000;
+  let socket: WebSocket | undefined;
+  let attempt = 0;
+  let retryTimer: ReturnType<typeof setTimeout> | undefined;
+  let readyTimer: ReturnType<typeof setTimeout> | undefined;
+
+  const connect = (): void => {
+    retryTimer = undefined;
+    let current: WebSocket;
+    try {
+      current = createSocket(options.url);
+    } catch {
+      scheduleRetry(1006);
+      return;
+    }
+    socket = current;
+    current.addEventListener("open", () => {
+      if (socket !== current) return;
+      readyTimer = setTimeout(() => current.close(4000, "no ready"), readyTimeoutMs);
+      options.onOpen();
+    });
+    current.addEventListener("message", (event: MessageEvent) => {
+      if (socket === current) options.onMessage(event.data);
+    });
+    // `error` is always followed by `close`, so only `close` drives the retry.
+    current.addEventListener("close", (event: CloseEvent) => {
+      if (socket !== current) return;
+      socket = undefined;
+      scheduleRetry(event.code);
+    });
+  };
+
+  const scheduleRetry = (code: number): void => {
+    if (readyTimer !== undefined) clearTimeout(readyTimer);
+    readyTimer = undefined;
+    const retryInMs = delay(attempt);
+    attempt += 1;
+    options.onClose({ code, retryInMs });
+    retryTimer = setTimeout(connect, retryInMs);
+  };
+
+  return {
+    start: connect,
+    send(text) {
+      if (socket?.readyState !== WebSocket.OPEN) return false;
+      socket.send(text);
+      return true;
+    },
+    markHealthy() {
+      attempt = 0;
+      if (readyTimer !== undefined) clearTimeout(readyTimer);
+      readyTimer = undefined;
+    },
+    reconnectNow() {
+      if (retryTimer === undefined) return;
+      clearTimeout(retryTimer);
+      connect();
+    },
+  };
+}
