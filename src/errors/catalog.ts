@@ -79,7 +79,17 @@ export const errorCatalog = {
     message: "The request breaks a documented 8x8 Chat Gateway limit, so it was not sent.",
     status: 400,
   },
+  // conversations
+  BATON_ERR_ENDPOINT_UNKNOWN: {
+    message: "No endpoint with this id or URL token is configured.",
+    status: 404,
+    wsClose: 4404,
+  },
   // handover
+  BATON_ERR_HANDOVER_NOT_FOUND: {
+    message: "No handover is known for this provider conversation (yet); the event is retried.",
+    status: 404,
+  },
   BATON_ERR_HANDOVER_UNSUPPORTED: {
     message: "This endpoint or provider cannot hand over: a required setting is missing.",
     status: 400,
@@ -90,6 +100,32 @@ export const errorCatalog = {
     status: 500,
   },
   BATON_ERR_STORE_UNAVAILABLE: { message: "The store is unreachable.", status: 503 },
+  // flows
+  BATON_ERR_FLOW_INVALID: { message: "The flow is invalid.", status: 500 },
+  BATON_ERR_FLOW_FILE_UNREADABLE: { message: "The flow file cannot be read.", status: 500 },
+  BATON_ERR_FLOW_EXPRESSION_INVALID: { message: "The expression cannot be parsed.", status: 500 },
+  BATON_ERR_FLOW_LOOP: {
+    message: "The flow ran too many nodes without waiting; the run was stopped.",
+    status: 500,
+  },
+  BATON_ERR_FLOW_NODE_NOT_ALLOWED: {
+    message: "A question or handoverToAgent node was reached while a handover is open; the run was stopped.",
+    status: 500,
+  },
+  BATON_ERR_FLOW_POSITION_UNKNOWN: {
+    message: "The stored flow position names a node the flow no longer has; the flow continued at its start.",
+    status: 500,
+  },
+  BATON_ERR_STORE_NOT_FOUND: { message: "The stored record does not exist.", status: 404 },
+  BATON_ERR_STORE_CONFLICT: {
+    message: "The value is already stored for another record.",
+    status: 409,
+  },
+  // durable runtime (outbox worker, timer service)
+  BATON_ERR_RUNTIME_HANDLER_MISSING: {
+    message: "No handler is registered for this outbox item or timer kind.",
+    status: 500,
+  },
 } as const satisfies Record<string, CatalogEntry>;
 
 export type ErrorCode = keyof typeof errorCatalog;

@@ -31,7 +31,7 @@ export type TerminalHandoverState = (typeof terminalHandoverStates)[number];
  */
 export type FlowHandoverStatus = "queue" | "active" | "inactivity" | "completed" | "cancelled" | "error";
 
-/** Why a handover ended in `error` or `cancelled`. */
+/** Why a handover ended: in `error` or `cancelled`, and `closed` on a `completed` the bot caused. */
 export type HandoverEndReason =
   /** The endpoint's channel cannot hand over (or no provider is configured). */
   | "unsupported"
@@ -42,7 +42,17 @@ export type HandoverEndReason =
   /** The user cancelled (intent, button, or the web chat's cancel). */
   | "user"
   /** The user left (user-leaves call, or the provider reported it). */
-  | "user_left";
+  | "user_left"
+  /**
+   * The bot closed the handover (closeHandover node or the bot API); status `completed`, so flows written for
+   * the reference product's three outcomes keep working, and this reason tells the close apart.
+   */
+  | "closed"
+  /**
+   * The contact center ended the request before any agent took it (the provider conversation went idle while
+   * requested or queued); status `cancelled`, so the flow can offer another queue, like `timeout`.
+   */
+  | "provider";
 
 /** How much of the bot conversation the agent receives as 8x8 `history`. */
 export type TranscriptOption =

@@ -61,7 +61,7 @@ describe("8x8 handover operations", () => {
     const summary = simulator.conversations().find((c) => c.id === providerConversationId);
     expect(summary?.queueId).toBe("312");
     const history = await client.messages.list(providerConversationId, { sort: "createdAt:asc" });
-    expect(history.items.map((m) => [m.author.type, m.text])).toEqual([
+    expect(history.items.map((m) => [m.author?.type, m.text])).toEqual([
       ["bot", "Hi! How can I help?"],
       ["user", "My invoice is wrong"],
       ["bot", "[system] Connecting you to an agent"],
@@ -105,7 +105,7 @@ describe("8x8 handover operations", () => {
     await operations.sendUserMessage(id, { text: "   " });
     await operations.notifyAgent(id, "The user left the chat.");
     const messages = (await client.messages.list(id, { sort: "createdAt:asc" })).items;
-    expect(messages.map((m) => [m.author.type, m.text, m.attachments?.length ?? 0])).toEqual([
+    expect(messages.map((m) => [m.author?.type, m.text, m.attachments?.length ?? 0])).toEqual([
       ["user", "Here is the photo", 1],
       ["bot", "The user left the chat.", 0],
     ]);
