@@ -1,8 +1,21 @@
 import { createBus, type Bus } from "./bus/index.ts";
+import { loadEndpoints } from "./channels/endpoint-loader.ts";
+import { registerRestChannel } from "./channels/rest/routes.ts";
+import { registerWebchatPage } from "./channels/webchat/page.ts";
+import { registerWebchatChannel } from "./channels/webchat/socket.ts";
+import {
+  createConversationService,
+  handoverTimerKind,
+  type ConversationService,
+} from "./conversation/service.ts";
+import type { EndpointRuntime } from "./conversation/types.ts";
 import type { LoadedConfig } from "./config/index.ts";
 import { createProviders } from "./providers/registry.ts";
 import type { HandoverProvider, ProviderEvent, ProviderEventHandler } from "./providers/port.ts";
 import { buildServer, type HttpServer } from "./server/index.ts";
+import { flowHttp } from "./runtime/flow-http.ts";
+import { createOutboxWorker } from "./runtime/outbox-worker.ts";
+import { createTimerService } from "./runtime/timer-service.ts";
 import { createStore } from "./store/index.ts";
 import type { Store } from "./store/types.ts";
 import { createLogger, type Logger } from "./telemetry/logger.ts";
@@ -11,7 +24,10 @@ import { createMetrics, type Metrics } from "./telemetry/metrics.ts";
 export interface GatewayOptions {
   readonly logger?: Logger;
   readonly metrics?: Metrics;
-  /** Receives every provider event after it was verified, de-duplicated and ordered. */
+  /**
+   * Also receives every provider event after it was verified, de-duplicated and ordered (after the
+   * conversation service applied it). For tests and integrations.
+   */
   readonly onProviderEvent?: ProviderEventHandler;
   /** Overrides `server.port` (0 picks a free port). */
   readonly port?: number;
@@ -26,6 +42,8 @@ export interface Gateway {
   readonly store: Store;
   readonly bus: Bus;
   readonly providers: ReadonlyMap<string, HandoverProvider>;
+  readonly endpoints: ReadonlyMap<string, EndpointRuntime>;
+  readonly conversations: ConversationService;
   readonly logger: Logger;
   /** Stops accepting requests, drains providers, closes the store. Idempotent. */
   close(): Promise<void>;
@@ -49,9 +67,41 @@ export async function createGateway(loaded: LoadedConfig, options: GatewayOption
     closers.unshift(() => bus.close());
     const { applied } = await store.migrate();
     if (applied.length > 0) logger.info({ applied }, "store migrated");
-    const onEvent = options.onProviderEvent ?? logProviderEvent(logger);
+    // Providers hand events to the conversation service, which exists only once providers do.
+    const late: { conversations?: ConversationService } = {};
+    const onEvent: ProviderEventHandler = async (event) => {
+      logProviderEvent(logger, event);
+      await late.conversations?.onProviderEvent(event);
+      await options.onProviderEvent?.(event);
+    };
     const providers = createProviders(config.providers, { store, logger, metrics, onEvent });
     closers.unshift(...[...providers.values()].map((p) => () => p.stop()));
+    const endpoints = await loadEndpoints(config, loaded.baseDir, store);
+    let kickOutbox = () => {};
+    const service = createConversationService({
+      store,
+      bus,
+      endpoints,
+      providers,
+      http: flowHttp,
+      logger,
+      kickOutbox: () => kickOutbox(),
+    });
+    late.conversations = service;
+    const outbox = createOutboxWorker({
+      store,
+      logger,
+      handlers: service.outboxHandlers,
+      onFailed: (item, error) => service.onOutboxFailed(item, error),
+    });
+    kickOutbox = () => outbox.kick();
+    closers.unshift(() => outbox.stop());
+    const timers = createTimerService({
+      store,
+      logger,
+      handlers: { [handoverTimerKind]: (payload) => service.onTimer(payload) },
+    });
+    closers.unshift(() => timers.stop());
     const app = await buildServer({
       logger,
       metrics,
@@ -61,39 +111,60 @@ export async function createGateway(loaded: LoadedConfig, options: GatewayOption
         { name: "store", check: () => store.ping() },
         { name: "bus", check: () => bus.ping() },
       ],
+      mount: [
+        (server) => registerWebchatChannel(server, { endpoints, conversations: service, store, bus, logger }),
+        (server) => registerRestChannel(server, { endpoints, conversations: service }),
+        (server) => registerWebchatPage(server, endpoints),
+      ],
     });
     closers.unshift(() => app.close());
     for (const provider of providers.values()) await provider.start();
+    outbox.start();
+    timers.start();
     const port = options.port ?? config.server.port;
     const host = options.host ?? config.server.host;
     await app.listen({ port, host });
     const url = listeningUrl(app, host);
     const publicUrl = config.server.publicUrl ?? `http://localhost:${new URL(url).port}`;
     logger.info(
-      { url, publicUrl, store: store.dialect, providers: [...providers.keys()] },
+      {
+        url,
+        publicUrl,
+        store: store.dialect,
+        providers: [...providers.keys()],
+        endpoints: [...endpoints.values()].map((e) => ({ id: e.id, channel: e.channel })),
+      },
       "gateway listening",
     );
-    return { url, publicUrl, app, store, bus, providers, logger, close: once(() => runAll(closers)) };
+    return {
+      url,
+      publicUrl,
+      app,
+      store,
+      bus,
+      providers,
+      endpoints,
+      conversations: service,
+      logger,
+      close: once(() => runAll(closers)),
+    };
   } catch (error) {
     await runAll(closers);
     throw error;
   }
 }
 
-/** The default event consumer until a handover service subscribes: one structured log line per event. */
-function logProviderEvent(logger: Logger): ProviderEventHandler {
-  return (event: ProviderEvent) => {
-    logger.info(
-      {
-        provider: event.providerId,
-        kind: event.kind,
-        conversationId: event.conversationId,
-        eventId: event.eventId,
-      },
-      "provider event",
-    );
-    return Promise.resolve();
-  };
+/** One structured log line per provider event (the ids, never the content). */
+function logProviderEvent(logger: Logger, event: ProviderEvent): void {
+  logger.info(
+    {
+      provider: event.providerId,
+      kind: event.kind,
+      conversationId: event.conversationId,
+      eventId: event.eventId,
+    },
+    "provider event",
+  );
 }
 
 function listeningUrl(app: HttpServer, host: string): string {

@@ -64,6 +64,8 @@ const endpoint = z.strictObject({
     .regex(/^[0-9a-f]{64}$/, { error: "64 lower-case hex characters (256 bits)" })
     .optional(),
   handover: z.strictObject({ provider: id }).optional(),
+  /** Language of Baton's own texts on this endpoint (a session's client may ask for another). */
+  locale: z.enum(["en", "de"], { error: "en or de" }).default("en"),
   copilot: z.strictObject({ flow: z.string().min(1) }).optional(),
 });
 

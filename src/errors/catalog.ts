@@ -85,6 +85,15 @@ export const errorCatalog = {
     status: 404,
     wsClose: 4404,
   },
+  BATON_ERR_WEBCHAT_FRAME_INVALID: {
+    message: "The web chat frame is not valid.",
+    status: 400,
+    wsClose: 4400,
+  },
+  BATON_ERR_WEBCHAT_NOT_BUILT: {
+    message: "The web chat page is not built: run `npm run build:web` (npm start does it).",
+    status: 503,
+  },
   // handover
   BATON_ERR_HANDOVER_NOT_FOUND: {
     message: "No handover is known for this provider conversation (yet); the event is retried.",

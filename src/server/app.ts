@@ -13,6 +13,8 @@ export interface ServerDeps {
   readonly providers: ReadonlyMap<string, HandoverProvider>;
   readonly readiness: readonly ReadinessCheck[];
   readonly bodyLimit: number;
+  /** Channel routes and pages, mounted after the core routes (web chat, REST, inject/notify). */
+  readonly mount?: readonly ((app: FastifyInstance) => Promise<void> | void)[];
 }
 
 /**
@@ -32,6 +34,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   registerHealthRoutes(app, deps.readiness);
   registerMetricsRoute(app, deps.metrics);
   await registerEightByEightWebhook(app, deps.providers);
+  for (const mount of deps.mount ?? []) await mount(app);
   return app;
 }
 

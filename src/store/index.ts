@@ -6,9 +6,15 @@ import { BatonError } from "../errors/index.ts";
 import { parseStoreUrl, type StoreLocation } from "./connection-url.ts";
 import { PGliteDialect } from "./dialects/pglite.ts";
 import { migrationProvider } from "./migrations/index.ts";
+import { createEndpointTokenRepository } from "./repositories/endpoint-tokens.ts";
+import { createHandoverRepository } from "./repositories/handovers.ts";
+import { createMessageRepository } from "./repositories/messages.ts";
+import { createOutboxRepository } from "./repositories/outbox.ts";
+import { createSessionRepository } from "./repositories/sessions.ts";
+import { createTimerRepository } from "./repositories/timers.ts";
 import { createWebhookEventRepository } from "./repositories/webhook-events.ts";
 import type { Database } from "./schema.ts";
-import type { Store } from "./types.ts";
+import type { Store, StoreRepositories } from "./types.ts";
 
 export type * from "./types.ts";
 export { parseStoreUrl } from "./connection-url.ts";
@@ -28,6 +34,7 @@ export interface StoreOptions {
  * const store = await createStore("pglite://.baton/data");
  * await store.migrate();
  * await store.webhookEvents.recordIfNew({ providerId: "eight", eventId: "e1", ... });
+ * const { session } = await store.sessions.getOrCreate({ endpointId: "web", userId: "u1", sessionId: "s1" });
  */
 export async function createStore(url: string, options: StoreOptions = {}): Promise<Store> {
   const location = parseStoreUrl(url, options.baseDir);
@@ -35,7 +42,8 @@ export async function createStore(url: string, options: StoreOptions = {}): Prom
   const db = new Kysely<Database>({ dialect });
   const store: Store = {
     dialect: location.dialect,
-    webhookEvents: createWebhookEventRepository(db),
+    ...createRepositories(db),
+    transaction: (fn) => db.transaction().execute((trx) => fn(createRepositories(trx))),
     migrate: () => migrate(db, location.dialect === "postgres" ? location.schema : undefined),
     async ping() {
       try {
@@ -47,6 +55,19 @@ export async function createStore(url: string, options: StoreOptions = {}): Prom
     close: () => db.destroy(),
   };
   return store;
+}
+
+/** Every repository over `db`: the pool, or one transaction for `Store.transaction`. */
+function createRepositories(db: Kysely<Database>): StoreRepositories {
+  return {
+    webhookEvents: createWebhookEventRepository(db),
+    endpoints: createEndpointTokenRepository(db),
+    sessions: createSessionRepository(db),
+    messages: createMessageRepository(db),
+    handovers: createHandoverRepository(db),
+    outbox: createOutboxRepository(db),
+    timers: createTimerRepository(db),
+  };
 }
 
 async function openDialect(location: StoreLocation, options: StoreOptions): Promise<Dialect> {

@@ -20,6 +20,94 @@ export interface WebhookEventsTable {
   duplicates: ColumnType<number, never, number>;
 }
 
+/** jsonb: written as JSON text (so `pg` does not turn arrays into Postgres arrays), read back parsed. */
+type Jsonb<T> = ColumnType<T, string, string>;
+type CreatedAt = ColumnType<Date, Date | undefined, never>;
+type UpdatedAt = ColumnType<Date, Date | undefined, Date>;
+
+export interface EndpointTokensTable {
+  endpoint_id: string;
+  url_token: string;
+  created_at: CreatedAt;
+}
+
+export interface SessionsTable {
+  id: string;
+  endpoint_id: string;
+  user_id: string;
+  session_id: string;
+  locale: string | null;
+  context: Jsonb<Record<string, unknown>>;
+  flow_state: ColumnType<Record<string, unknown> | null, string | null, string | null>;
+  next_seq: ColumnType<number, number | undefined, number>;
+  created_at: CreatedAt;
+  updated_at: UpdatedAt;
+}
+
+export interface MessagesTable {
+  session_id: string;
+  seq: number;
+  direction: string;
+  source: string;
+  text: string | null;
+  payload: Jsonb<Record<string, unknown>>;
+  provider_id: string | null;
+  provider_message_ref: string | null;
+  delivery_state: string;
+  client_message_id: string | null;
+  created_at: CreatedAt;
+}
+
+export interface HandoversTable {
+  id: string;
+  session_id: string;
+  endpoint_id: string;
+  provider_id: string;
+  provider_conversation_id: string | null;
+  state: string;
+  machine: Jsonb<Record<string, unknown>>;
+  request: Jsonb<unknown>;
+  version: ColumnType<number, number | undefined, number>;
+  created_at: CreatedAt;
+  updated_at: UpdatedAt;
+  ended_at: Date | null;
+}
+
+export interface OutboxTable {
+  /** generated always as identity: never written. */
+  id: ColumnType<string | number, never, never>;
+  ordering_key: string;
+  kind: string;
+  payload: Jsonb<Record<string, unknown>>;
+  status: ColumnType<string, string | undefined, string>;
+  attempts: ColumnType<number, number | undefined, number>;
+  next_attempt_at: Date | null;
+  locked_until: Date | null;
+  last_error: string | null;
+  created_at: CreatedAt;
+  done_at: Date | null;
+}
+
+export interface TimersTable {
+  id: string;
+  kind: string;
+  payload: Jsonb<Record<string, unknown>>;
+  due_at: Date;
+  status: ColumnType<string, string | undefined, string>;
+  generation: ColumnType<number, number | undefined, number>;
+  attempts: ColumnType<number, number | undefined, number>;
+  locked_until: Date | null;
+  last_error: string | null;
+  created_at: CreatedAt;
+  updated_at: UpdatedAt;
+}
+
 export interface Database {
   webhook_events: WebhookEventsTable;
+  endpoint_tokens: EndpointTokensTable;
+  sessions: SessionsTable;
+  messages: MessagesTable;
+  handovers: HandoversTable;
+  outbox: OutboxTable;
+  timers: TimersTable;
 }

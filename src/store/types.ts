@@ -2,6 +2,16 @@
  * The Store port: what the rest of Baton may ask of persistence. One implementation (Kysely) serves both
  * dialects, PGlite (embedded) and PostgreSQL, with one set of migrations.
  */
+import type { HandoverRequest, HandoverState } from "../handover/types.ts";
+import type {
+  ConversationMessage,
+  MessageAttachment,
+  MessageSource,
+  QuickReply,
+} from "../protocol/messages.ts";
+
+/** A JSON object as stored in a jsonb column. */
+export type JsonObject = Record<string, unknown>;
 
 /** Processing state of a received webhook event. */
 export type WebhookEventStatus = "pending" | "processed" | "failed" | "ignored";
@@ -62,12 +72,306 @@ export interface WebhookEventRepository {
 
 export type StoreDialect = "pglite" | "postgres";
 
-export interface Store {
-  readonly dialect: StoreDialect;
+/** Every repository, bound either to the pool or to one transaction (`Store.transaction`). */
+export interface StoreRepositories {
   readonly webhookEvents: WebhookEventRepository;
+  readonly endpoints: EndpointTokenRepository;
+  readonly sessions: SessionRepository;
+  readonly messages: MessageRepository;
+  readonly handovers: HandoverRepository;
+  readonly outbox: OutboxRepository;
+  readonly timers: TimerRepository;
+}
+
+export interface Store extends StoreRepositories {
+  readonly dialect: StoreDialect;
+  /**
+   * Runs `fn` in one database transaction: every write through `tx` commits together or not at all (for
+   * example a handover update and the outbox items it causes). A throw rolls back and is rethrown.
+   *
+   * Inside `fn`, use only `tx`: on PGlite the single connection belongs to the transaction until it ends, so a
+   * query through the outer store would wait for it forever.
+   *
+   * @example
+   * await store.transaction(async (tx) => {
+   *   const result = await tx.handovers.update(id, { state: "queued", machine }, version);
+   *   if (result.ok) await tx.outbox.enqueue([{ orderingKey: `handover:${id}`, kind: "8x8.send", payload }]);
+   * });
+   */
+  transaction<T>(fn: (tx: StoreRepositories) => Promise<T>): Promise<T>;
   /** Applies pending migrations; safe to call concurrently from several instances. */
   migrate(): Promise<{ applied: string[] }>;
   /** Throws BATON_ERR_STORE_UNAVAILABLE when the database does not answer. */
   ping(): Promise<void>;
   close(): Promise<void>;
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Endpoints
+
+export interface EndpointTokenRepository {
+  /**
+   * The endpoint's URL token. A `configured` token is stored (replacing a generated one) and returned;
+   * otherwise the stored token is returned, or 64 hex characters (256 random bits) are generated and stored
+   * once. Atomic: instances starting together agree on one token.
+   * Throws BATON_ERR_STORE_CONFLICT when `configured` already belongs to another endpoint.
+   */
+  ensureToken(endpointId: string, configured?: string): Promise<string>;
+  /** The endpoint a URL token belongs to; compared in constant time against every stored token. */
+  findByToken(token: string): Promise<string | undefined>;
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Sessions
+
+export interface SessionKey {
+  readonly endpointId: string;
+  readonly userId: string;
+  readonly sessionId: string;
+}
+
+export interface StoredSession extends SessionKey {
+  /** Baton's own id (a UUID), used by messages and handovers. */
+  readonly id: string;
+  readonly locale: string | null;
+  /** The flow's variables (`setContext`, question answers). */
+  readonly context: JsonObject;
+  /** Where the flow is (owned by the flow engine, opaque here); null before the flow first ran. */
+  readonly flowState: JsonObject | null;
+  readonly createdAt: Date;
+  readonly updatedAt: Date;
+}
+
+export interface SessionRepository {
+  /** The session of (endpoint, user, session id), created if new. Atomic: concurrent calls create one. */
+  getOrCreate(key: SessionKey & { readonly locale?: string }): Promise<{
+    session: StoredSession;
+    created: boolean;
+  }>;
+  get(id: string): Promise<StoredSession | undefined>;
+  /** Replaces context and flow state. Throws BATON_ERR_STORE_NOT_FOUND for an unknown session. */
+  updateFlow(id: string, update: { context: JsonObject; flowState: JsonObject | null }): Promise<void>;
+  /** Most recently active first. Default limit 100. */
+  list(query?: { endpointId?: string; limit?: number }): Promise<StoredSession[]>;
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Messages
+
+export type MessageDirection = "in" | "out";
+export type DeliveryState = "pending" | "delivered" | "failed" | "not_applicable";
+
+/** A message to record. Everything a person sees travels in the ConversationMessage fields. */
+export interface NewMessage {
+  readonly direction: MessageDirection;
+  readonly source: MessageSource;
+  readonly text?: string;
+  readonly quickReplies?: readonly QuickReply[];
+  readonly card?: Readonly<Record<string, unknown>>;
+  readonly attachments?: readonly MessageAttachment[];
+  readonly agentName?: string;
+  readonly data?: Readonly<Record<string, unknown>>;
+  /** The provider this message went to or came from (a handover's provider id). */
+  readonly providerId?: string;
+  /** The provider's id for the message, once known. */
+  readonly providerMessageRef?: string;
+  /** Default `not_applicable`. */
+  readonly deliveryState?: DeliveryState;
+  /** The web chat's id for a user message: a resend with the same id is not stored twice. */
+  readonly clientMessageId?: string;
+}
+
+/** A stored message: what the clients see plus where it went and whether it arrived. */
+export interface StoredMessage extends ConversationMessage {
+  readonly sessionId: string;
+  readonly direction: MessageDirection;
+  readonly deliveryState: DeliveryState;
+  readonly providerId: string | null;
+  readonly providerMessageRef: string | null;
+  // clientMessageId (from ConversationMessage) is present on messages appended with one.
+}
+
+export interface MessageRepository {
+  /**
+   * Stores a message under the session's next sequence number (allocated in the same transaction, so
+   * concurrent appends get distinct consecutive numbers). Idempotent on `clientMessageId`: a repeat returns
+   * the first one's seq with `inserted: false`. Throws BATON_ERR_STORE_NOT_FOUND for an unknown session.
+   */
+  append(sessionId: string, message: NewMessage): Promise<{ seq: number; inserted: boolean }>;
+  /** Messages with seq > `afterSeq`, ascending: what a reconnecting client missed. Default limit 500. */
+  listAfter(sessionId: string, afterSeq: number, limit?: number): Promise<StoredMessage[]>;
+  /** The session's messages in order; with `lastN`, only the last N (still ascending). */
+  listTranscript(
+    sessionId: string,
+    options?: { lastN?: number; sources?: readonly MessageSource[] },
+  ): Promise<StoredMessage[]>;
+  /** Records the delivery outcome, and the provider's message id when one became known. */
+  setDeliveryState(
+    sessionId: string,
+    seq: number,
+    state: DeliveryState,
+    providerMessageRef?: string,
+  ): Promise<void>;
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Handovers
+
+export interface NewHandover {
+  /** Default: a new UUID. */
+  readonly id?: string;
+  readonly sessionId: string;
+  readonly endpointId: string;
+  readonly providerId: string;
+  readonly providerConversationId?: string | null;
+  readonly state: HandoverState;
+  /** The handover state machine's whole state; opaque to the store. */
+  readonly machine: JsonObject;
+  readonly request: HandoverRequest;
+}
+
+export interface StoredHandover {
+  readonly id: string;
+  readonly sessionId: string;
+  readonly endpointId: string;
+  readonly providerId: string;
+  readonly providerConversationId: string | null;
+  readonly state: HandoverState;
+  readonly machine: JsonObject;
+  readonly request: HandoverRequest;
+  /** Starts at 1, +1 per update: the optimistic-concurrency token for `update`. */
+  readonly version: number;
+  readonly createdAt: Date;
+  readonly updatedAt: Date;
+  /** Set once the handover reached a terminal state; null while it is open. */
+  readonly endedAt: Date | null;
+}
+
+export interface HandoverUpdate {
+  readonly state: HandoverState;
+  readonly machine: JsonObject;
+  /** Set when the provider named its conversation; omitted keeps the stored value. */
+  readonly providerConversationId?: string | null;
+  /**
+   * Ends the handover (frees the session for its next one). Default: now when `state` is terminal. An end
+   * time once set is never changed.
+   */
+  readonly endedAt?: Date;
+}
+
+export type HandoverCreateResult =
+  | { readonly ok: true; readonly handover: StoredHandover }
+  /** The session already has an open handover (at most one per session); it is returned. */
+  | { readonly ok: false; readonly reason: "open_handover_exists"; readonly open: StoredHandover };
+
+export type HandoverUpdateResult =
+  | { readonly ok: true; readonly handover: StoredHandover }
+  /** Someone updated it since `expectedVersion` was read: reload `current`, re-decide, try again. */
+  | { readonly ok: false; readonly reason: "version_conflict"; readonly current: StoredHandover }
+  | { readonly ok: false; readonly reason: "not_found" };
+
+export interface HandoverRepository {
+  create(handover: NewHandover): Promise<HandoverCreateResult>;
+  get(id: string): Promise<StoredHandover | undefined>;
+  findOpenBySession(sessionId: string): Promise<StoredHandover | undefined>;
+  /** The newest handover the provider knows under this conversation id. */
+  findByProviderConversation(
+    providerId: string,
+    providerConversationId: string,
+  ): Promise<StoredHandover | undefined>;
+  /** Optimistic update: applies only if the stored version is still `expectedVersion`. */
+  update(id: string, update: HandoverUpdate, expectedVersion: number): Promise<HandoverUpdateResult>;
+  /** Every open handover, oldest first (to re-arm work after a restart). */
+  listOpen(): Promise<StoredHandover[]>;
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Outbox
+
+/** `failed`: rejected for good (never retried); `dead`: gave up after the maximum attempts. */
+export type OutboxStatus = "pending" | "done" | "failed" | "dead";
+
+export interface NewOutboxItem {
+  /** Items with one key run strictly one at a time, in enqueue order (a conversation id, say). */
+  readonly orderingKey: string;
+  /** Selects the handler. */
+  readonly kind: string;
+  readonly payload: JsonObject;
+  /** Not before this time; default immediately. */
+  readonly notBefore?: Date;
+}
+
+export interface OutboxItem {
+  readonly id: number;
+  readonly orderingKey: string;
+  readonly kind: string;
+  readonly payload: JsonObject;
+  readonly status: OutboxStatus;
+  /** Claims so far, including the current one. */
+  readonly attempts: number;
+  readonly nextAttemptAt: Date | null;
+  readonly lockedUntil: Date | null;
+  readonly lastError: string | null;
+  readonly createdAt: Date;
+  readonly doneAt: Date | null;
+}
+
+export interface OutboxRepository {
+  /** Adds items in order. Use `store.transaction` to enqueue together with the writes that cause them. */
+  enqueue(items: readonly NewOutboxItem[]): Promise<OutboxItem[]>;
+  /**
+   * Leases the oldest pending item of each ordering key whose time has come, never one while an older item of
+   * its key is still pending, oldest keys first, at most `limit`. Each claim counts an attempt and holds the
+   * item for `leaseMs` (default 60 s): a worker that crashes mid-item loses it when the lease ends. Safe across
+   * instances (`for update skip locked`).
+   */
+  claimNext(options: { now: Date; limit: number; leaseMs?: number }): Promise<OutboxItem[]>;
+  complete(id: number): Promise<void>;
+  /** Releases the lease; the item is claimable again at `at`. */
+  retryLater(id: number, retry: { at: Date; error: string }): Promise<void>;
+  /** Ends the item as `failed` (default: rejected for good) or `dead` (attempts exhausted). */
+  fail(id: number, error: string, status?: "failed" | "dead"): Promise<void>;
+  get(id: number): Promise<OutboxItem | undefined>;
+  /** For the admin API and tests: items of one key, oldest first. */
+  listByKey(orderingKey: string): Promise<OutboxItem[]>;
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Timers
+
+export type TimerStatus = "scheduled" | "fired" | "cancelled";
+
+export interface StoredTimer {
+  /** Chosen by the caller, deterministic (`handover:<id>:inactivity`), so scheduling again replaces. */
+  readonly id: string;
+  readonly kind: string;
+  readonly payload: JsonObject;
+  readonly dueAt: Date;
+  readonly status: TimerStatus;
+  /** +1 per `schedule`, so a fire that raced a re-arm cannot mark the new arming fired. */
+  readonly generation: number;
+  /** Claims of the current arming. */
+  readonly attempts: number;
+  readonly lockedUntil: Date | null;
+  readonly lastError: string | null;
+  readonly createdAt: Date;
+}
+
+export interface TimerRepository {
+  /** Arms (or re-arms, replacing kind, due time and payload) the timer `id`. */
+  schedule(id: string, kind: string, dueAt: Date, payload: JsonObject): Promise<StoredTimer>;
+  /** @returns whether a scheduled timer was cancelled. */
+  cancel(id: string): Promise<boolean>;
+  /** Leases due scheduled timers, earliest first (`leaseMs` default 30 s), like the outbox's claim. */
+  claimDue(now: Date, limit: number, leaseMs?: number): Promise<StoredTimer[]>;
+  /** Marks the timer fired, unless it was re-armed since the claim that saw `generation`. */
+  markFired(id: string, generation?: number): Promise<void>;
+  /** Releases the lease of a failed fire; it is due again at `at` (same generation). */
+  retryLater(id: string, generation: number, retry: { at: Date; error: string }): Promise<void>;
+  get(id: string): Promise<StoredTimer | undefined>;
+  /**
+   * When the next scheduled timer becomes claimable (its due time, or the end of a running claim's lease), to
+   * arm an in-process wake-up; undefined when none is scheduled.
+   */
+  nextDueAt(): Promise<Date | undefined>;
 }

@@ -1,3 +1,4 @@
+import { fileURLToPath } from "node:url";
 import { validateConfig } from "../../config/index.ts";
 import { BatonError } from "../../errors/index.ts";
 import { createGateway, type Gateway } from "../../index.ts";
@@ -35,21 +36,33 @@ export async function startCommand(argv: string[], io: CliIo): Promise<number> {
   const simulator = await createSimulator({ port: simPort, host: "127.0.0.1" });
   let gateway: Gateway | undefined;
   try {
-    gateway = await createGateway(embeddedConfig(simulator.url, simulator.apiKey, port, values.data), {
-      port,
-    });
-    const setup = await setUpSimulator(gateway, simulator.url, simulator.apiKey);
+    // The channel must exist before the gateway starts (handover nodes default to it), so the webhook is
+    // created first; 8x8's hello to a gateway not yet listening is then repeated through `verify` below.
+    const gatewayUrl = `http://127.0.0.1:${port}`;
+    const setup = await withSimulatorClient(simulator.url, simulator.apiKey, (client) =>
+      ensureEightByEightSetup(client, { providerId: "eight", publicUrl: gatewayUrl, queueId: demoQueueId }),
+    );
+    gateway = await createGateway(
+      embeddedConfig({ simulator, port, dataDir: values.data, channelId: setup.channel?.id }),
+      { port },
+    );
+    await withSimulatorClient(simulator.url, simulator.apiKey, (client) =>
+      client.webhooks.verify({ uri: setup.webhookUri }),
+    );
+    const web = [...gateway.endpoints.values()].find((e) => e.channel === "webchat");
     io.out("");
     io.out("Baton is running (embedded default: PGlite + in-process bus + 8x8 simulator).");
-    io.out(
-      `  Gateway:             ${gateway.url}   (health: ${gateway.url}/healthz, metrics: ${gateway.url}/metrics)`,
-    );
-    io.out(`  8x8 simulator:       ${simulator.url}   (API key ${simulator.apiKey})`);
+    io.out(`  Web chat (you):      ${gateway.url}/`);
     io.out(`  Agent console:       ${simulator.url}/console`);
+    io.out(`  Gateway:             ${gateway.url}   (health: /healthz, metrics: /metrics)`);
+    io.out(`  8x8 simulator:       ${simulator.url}   (API key ${simulator.apiKey})`);
     io.out(`  8x8 webhook:         ${setup.webhook.id} -> ${setup.webhookUri}`);
     io.out(`  Chat API channel:    ${setup.channel?.id ?? "-"} (queue ${demoQueueId})`);
+    if (web !== undefined) io.out(`  REST endpoint:       POST ${gateway.url}/endpoints/${web.urlToken}`);
     io.out(`  Data:                ${values.data}`);
-    io.out("Press Ctrl+C to stop.");
+    io.out(
+      'Chat in the web chat, say "talk to a human", and answer as the agent in the console. Ctrl+C stops.',
+    );
     await untilSignal();
     return exitCode.ok;
   } finally {
@@ -58,26 +71,44 @@ export async function startCommand(argv: string[], io: CliIo): Promise<number> {
   }
 }
 
-function embeddedConfig(simulatorUrl: string, apiKey: string, port: number, dataDir: string) {
+/** The demo flow ships with Baton; found relative to this file so `npx baton start` works from anywhere. */
+const demoFlow = fileURLToPath(new URL("../../../flows/demo.yaml", import.meta.url));
+
+function embeddedConfig(options: {
+  simulator: { url: string; apiKey: string };
+  port: number;
+  dataDir: string;
+  channelId: string | undefined;
+}) {
   const result = validateConfig({
-    server: { port, host: "127.0.0.1", publicUrl: `http://localhost:${port}` },
-    store: `pglite://${dataDir}`,
+    server: { port: options.port, host: "127.0.0.1", publicUrl: `http://localhost:${options.port}` },
+    store: `pglite://${options.dataDir}`,
     bus: "memory",
-    providers: { eight: { type: "8x8", baseUrl: simulatorUrl, apiKey } },
+    providers: {
+      eight: {
+        type: "8x8",
+        baseUrl: options.simulator.url,
+        apiKey: options.simulator.apiKey,
+        ...(options.channelId !== undefined ? { channelId: options.channelId } : {}),
+      },
+    },
+    endpoints: {
+      web: { channel: "webchat", flow: demoFlow, handover: { provider: "eight" } },
+    },
   });
   if (!result.ok) throw new BatonError("BATON_ERR_CONFIG_INVALID", { issues: result.issues });
   return result;
 }
 
-/** What `baton 8x8 setup --queue 311` does against a real tenant, done here against the simulator. */
-async function setUpSimulator(gateway: Gateway, simulatorUrl: string, apiKey: string) {
-  const client = createChatGatewayClient({ baseUrl: simulatorUrl, apiKey, providerId: "eight" });
+/** A short-lived client for the simulator's own 8x8 API (setup and verify). */
+async function withSimulatorClient<T>(
+  url: string,
+  apiKey: string,
+  fn: (client: ReturnType<typeof createChatGatewayClient>) => Promise<T>,
+): Promise<T> {
+  const client = createChatGatewayClient({ baseUrl: url, apiKey, providerId: "eight" });
   try {
-    return await ensureEightByEightSetup(client, {
-      providerId: "eight",
-      publicUrl: gateway.url,
-      queueId: demoQueueId,
-    });
+    return await fn(client);
   } finally {
     await client.close();
   }

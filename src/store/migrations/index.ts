@@ -1,5 +1,6 @@
 import type { Migration, MigrationProvider } from "kysely";
 import * as webhookEvents from "./0001-webhook-events.ts";
+import * as conversations from "./0002-conversations.ts";
 
 /**
  * Every migration, in order, imported statically so they ship inside the bundle and need no directory
@@ -7,6 +8,7 @@ import * as webhookEvents from "./0001-webhook-events.ts";
  */
 const migrations: Record<string, Migration> = {
   "0001-webhook-events": webhookEvents,
+  "0002-conversations": conversations,
 };
 
 export const migrationProvider: MigrationProvider = {

@@ -1,0 +1,244 @@
+import websocket from "@fastify/websocket";
+import type { FastifyInstance } from "fastify";
+import type { WebSocket } from "ws";
+import type { Bus } from "../../bus/types.ts";
+import { findEndpointByToken } from "../../conversation/endpoint-directory.ts";
+import type { ConversationService } from "../../conversation/service.ts";
+import { sessionTopic } from "../../conversation/session-topic.ts";
+import type { EndpointRuntime } from "../../conversation/types.ts";
+import { BatonError, errorCatalog, isBatonError, type ErrorCode } from "../../errors/index.ts";
+import type { WebchatServerFrame } from "../../protocol/webchat.ts";
+import type { Store, StoredMessage, StoredSession } from "../../store/types.ts";
+import type { Logger } from "../../telemetry/logger.ts";
+import { describeIssue, webchatClientFrame } from "../input-schemas.ts";
+import { createPresence } from "./presence.ts";
+
+export interface WebchatDeps {
+  readonly endpoints: ReadonlyMap<string, EndpointRuntime>;
+  readonly conversations: ConversationService;
+  readonly store: Store;
+  readonly bus: Bus;
+  readonly logger: Logger;
+  /** How long a user may be without a connection before the agent hears "the user left" (reloads). */
+  readonly disconnectGraceMs?: number;
+}
+
+/** A 5 MB file becomes ~6.7 MB of base64; frames up to 8 MB are accepted. */
+const maxFrameBytes = 8 * 1024 * 1024;
+const helloTimeoutMs = 15_000;
+
+/**
+ * The web chat channel: `GET /endpoints/{urlToken}/ws`. After `hello` the socket gets exactly the messages
+ * it missed (by seq), then live frames from the session's bus topic, so a reconnect neither loses nor
+ * repeats anything.
+ */
+export async function registerWebchatChannel(app: FastifyInstance, deps: WebchatDeps): Promise<void> {
+  await app.register(websocket, { options: { maxPayload: maxFrameBytes } });
+  const presence = createPresence({
+    graceMs: deps.disconnectGraceMs ?? 5_000,
+    onChange: (session, connected) =>
+      deps.conversations.userConnection(session, connected).catch((error: unknown) => {
+        deps.logger.warn({ err: error, sessionKey: session.id }, "presence change not applied");
+      }),
+  });
+  app.addHook("onClose", () => presence.close());
+
+  app.get<{ Params: { urlToken: string } }>(
+    "/endpoints/:urlToken/ws",
+    { websocket: true },
+    (socket, request) => {
+      const endpoint = findEndpointByToken(deps.endpoints, request.params.urlToken);
+      if (endpoint === undefined) {
+        closeWithError(socket, new BatonError("BATON_ERR_ENDPOINT_UNKNOWN", { field: "urlToken" }));
+        return;
+      }
+      new WebchatConnection(socket, endpoint, deps, presence).start();
+    },
+  );
+}
+
+class WebchatConnection {
+  #session: StoredSession | undefined;
+  #unsubscribe: (() => Promise<void>) | undefined;
+  #closed = false;
+  /** Message frames at or below this seq were already sent (by the replay); live duplicates are dropped. */
+  #sentUpTo = 0;
+  #queue: Promise<void> = Promise.resolve();
+
+  constructor(
+    readonly socket: WebSocket,
+    readonly endpoint: EndpointRuntime,
+    readonly deps: WebchatDeps,
+    readonly presence: ReturnType<typeof createPresence>,
+  ) {}
+
+  start(): void {
+    const helloTimer = setTimeout(() => {
+      if (this.#session === undefined)
+        closeWithError(
+          this.socket,
+          new BatonError("BATON_ERR_WEBCHAT_FRAME_INVALID", {
+            field: "type",
+            expected: "a hello frame first",
+          }),
+        );
+    }, helloTimeoutMs);
+    this.socket.on("message", (raw: Buffer) => {
+      // One frame at a time, in arrival order: a message must not overtake the hello before it.
+      this.#queue = this.#queue.then(() => this.#onFrame(raw)).catch((error: unknown) => this.#fail(error));
+    });
+    this.socket.on("close", () => {
+      clearTimeout(helloTimer);
+      this.#closed = true;
+      void this.#unsubscribe?.();
+      if (this.#session !== undefined) this.presence.leave(this.#session);
+    });
+  }
+
+  async #onFrame(raw: Buffer): Promise<void> {
+    let json: unknown;
+    try {
+      json = JSON.parse(raw.toString("utf8"));
+    } catch {
+      this.#send({
+        type: "error",
+        ...errorBody("BATON_ERR_WEBCHAT_FRAME_INVALID"),
+        field: "(frame)",
+        expected: "a JSON object",
+      });
+      return;
+    }
+    const parsed = webchatClientFrame.safeParse(json);
+    if (!parsed.success) {
+      const clientMessageId = (json as { clientMessageId?: unknown } | null)?.clientMessageId;
+      this.#send({
+        type: "error",
+        ...errorBody("BATON_ERR_WEBCHAT_FRAME_INVALID"),
+        ...describeIssue(parsed.error),
+        ...(typeof clientMessageId === "string" ? { clientMessageId } : {}),
+      });
+      return;
+    }
+    const frame = parsed.data;
+    if (frame.type === "hello") {
+      await this.#hello(frame.userId, frame.sessionId, frame.lastSeq ?? 0, frame.locale);
+      return;
+    }
+    const session = this.#session;
+    if (session === undefined) {
+      this.#send({
+        type: "error",
+        ...errorBody("BATON_ERR_WEBCHAT_FRAME_INVALID"),
+        field: "type",
+        expected: "a hello frame first",
+      });
+      return;
+    }
+    switch (frame.type) {
+      case "message": {
+        const result = await this.deps.conversations.userInput({
+          endpointId: this.endpoint.id,
+          userId: session.userId,
+          sessionId: session.sessionId,
+          clientMessageId: frame.clientMessageId,
+          ...(frame.text !== undefined ? { text: frame.text } : {}),
+          ...(frame.data !== undefined ? { data: frame.data } : {}),
+          ...(frame.attachments !== undefined ? { attachments: frame.attachments } : {}),
+        });
+        this.#send({ type: "ack", clientMessageId: frame.clientMessageId, seq: result.seq });
+        return;
+      }
+      case "typing":
+        await this.deps.conversations.userTyping(session, frame.active);
+        return;
+      case "cancelHandover":
+        await this.deps.conversations.cancelHandover(session);
+        return;
+    }
+  }
+
+  async #hello(
+    userId: string,
+    sessionId: string,
+    lastSeq: number,
+    locale: string | undefined,
+  ): Promise<void> {
+    if (this.#session !== undefined) return; // one session per socket; a second hello changes nothing
+    const session = await this.deps.conversations.openSession({
+      endpointId: this.endpoint.id,
+      userId,
+      sessionId,
+      ...(locale !== undefined ? { locale } : {}),
+    });
+    this.#session = session;
+    // Subscribe first and hold live frames until the replay is out, so nothing falls between the two.
+    const held: WebchatServerFrame[] = [];
+    let replaying = true;
+    this.#unsubscribe = await this.deps.bus.subscribe(sessionTopic(session.id), (message) => {
+      const frame = message as WebchatServerFrame;
+      if (replaying) held.push(frame);
+      else this.#sendLive(frame);
+    });
+    const missed = await this.deps.store.messages.listAfter(session.id, lastSeq, 10_000);
+    const last = missed.at(-1)?.seq ?? lastSeq;
+    this.#send({
+      type: "ready",
+      sessionKey: session.id,
+      lastSeq: last,
+      locale: session.locale ?? this.endpoint.locale,
+      handover: await this.deps.conversations.bannerFor(session.id),
+    });
+    for (const message of missed) this.#send({ type: "message", message: toWire(message) });
+    this.#sentUpTo = last;
+    replaying = false;
+    for (const frame of held) this.#sendLive(frame);
+    this.presence.join(session);
+    if (session.flowState === null && lastSeq === 0 && missed.length === 0)
+      await this.deps.conversations.greet(session);
+  }
+
+  #sendLive(frame: WebchatServerFrame): void {
+    if (frame.type === "message") {
+      if (frame.message.seq <= this.#sentUpTo) return;
+      this.#sentUpTo = frame.message.seq;
+    }
+    this.#send(frame);
+  }
+
+  #send(frame: WebchatServerFrame): void {
+    if (this.#closed || this.socket.readyState !== this.socket.OPEN) return;
+    this.socket.send(JSON.stringify(frame));
+  }
+
+  #fail(error: unknown): void {
+    const batonError = isBatonError(error)
+      ? error
+      : new BatonError("BATON_ERR_SERVER_INTERNAL", {}, { cause: error });
+    if (batonError.status >= 500)
+      this.deps.logger.error({ err: error, endpoint: this.endpoint.id }, "web chat frame failed");
+    this.#send({ type: "error", code: batonError.code, message: batonError.message });
+  }
+}
+
+function errorBody(code: ErrorCode): { code: ErrorCode; message: string } {
+  return { code, message: errorCatalog[code].message };
+}
+
+function closeWithError(socket: WebSocket, error: BatonError): void {
+  socket.send(JSON.stringify({ type: "error", code: error.code, message: error.message, ...error.details }));
+  const closeCode = (errorCatalog[error.code] as { wsClose?: number }).wsClose ?? 4400;
+  socket.close(closeCode, error.code);
+}
+
+/** Stored messages carry bookkeeping the client does not need. */
+function toWire(message: StoredMessage) {
+  const {
+    sessionId: _s,
+    direction: _d,
+    deliveryState: _ds,
+    providerId: _p,
+    providerMessageRef: _r,
+    ...wire
+  } = message;
+  return wire;
+}

@@ -1,0 +1,24 @@
+export { runFlow, initialFlowState, defaultMaxSteps } from "./engine.ts";
+export { checkFlow, parseFlow, formatFlowIssue, type FlowIssue, type FlowCheckResult } from "./load.ts";
+export { loadFlowFile, type ReadTextFile } from "./load-file.ts";
+export type {
+  Flow,
+  FlowAction,
+  FlowActionRequest,
+  FlowHandoverRequest,
+  FlowHttpRequest,
+  FlowHttpResponse,
+  FlowOutput,
+  FlowPorts,
+  FlowRunResult,
+  FlowState,
+  FlowTrigger,
+} from "./types.ts";
+export { nodeRegistry, type FlowNode, type FlowNodeType, type SavedHttpResponse } from "./nodes/index.ts";
+export {
+  evaluate,
+  parseExpression,
+  parseTemplate,
+  renderTemplate,
+  type ExpressionScope,
+} from "./expressions/index.ts";

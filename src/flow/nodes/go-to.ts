@@ -1,0 +1,24 @@
+import { z } from "zod";
+import { nodeRef } from "./fields.ts";
+import { targetsOf, type NodeDefinition, type WithId } from "./node.ts";
+
+/**
+ * Continues at `target`. With `wait: true` the run stops instead and the next input (or, during a
+ * handover, the next handover event) enters at `target`: the reference product's "go to node and wait for
+ * input".
+ */
+export const goToSchema = z.strictObject({
+  type: z.literal("goTo"),
+  target: nodeRef,
+  wait: z.boolean({ error: "true or false" }).default(false),
+});
+
+export type GoToNode = WithId<z.output<typeof goToSchema>>;
+
+export const goToNode: NodeDefinition<GoToNode> = {
+  type: "goTo",
+  schema: goToSchema,
+  targets: (node) => targetsOf({ target: node.target }),
+  execute: (node) =>
+    node.wait ? { kind: "waitAt", entrypoint: node.target } : { kind: "continue", next: node.target },
+};

@@ -1,0 +1,307 @@
+import { BatonError, isBatonError, type ErrorCode } from "../errors/index.ts";
+import type { JsonObject, OutboxItem, Store } from "../store/types.ts";
+import type { Logger } from "../telemetry/logger.ts";
+
+/** What a handler learns about the item it runs, besides the payload. */
+export interface OutboxHandlerContext {
+  readonly id: number;
+  readonly kind: string;
+  readonly orderingKey: string;
+  /** 1 on the first try. */
+  readonly attempt: number;
+  readonly createdAt: Date;
+}
+
+/**
+ * Performs one outbox item (an outbound call). Resolve when it is done; throw to have it retried. A BatonError
+ * with `details.retryAfterMs` is retried after that wait; a permanent rejection (see `permanentErrorCodes`)
+ * is not retried.
+ */
+export type OutboxHandler = (payload: JsonObject, context: OutboxHandlerContext) => Promise<void>;
+
+/** Errors that will not go away by retrying: the item fails at once and `onFailed` is told. */
+export const permanentErrorCodes: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
+  "BATON_ERR_8X8_REQUEST_REJECTED",
+  "BATON_ERR_8X8_INPUT_INVALID",
+  "BATON_ERR_RUNTIME_HANDLER_MISSING",
+]);
+
+export interface BackoffOptions {
+  /** The first retry's delay ceiling; doubles per attempt. Default 500 ms. */
+  readonly initialMs?: number;
+  /** The ceiling's cap. Default 5 minutes. */
+  readonly maxMs?: number;
+  /** Default Math.random. */
+  readonly random?: () => number;
+}
+
+export interface OutboxWorkerOptions {
+  readonly store: Pick<Store, "outbox">;
+  /** One handler per item kind. An item of a kind without a handler fails (BATON_ERR_RUNTIME_HANDLER_MISSING). */
+  readonly handlers: Readonly<Record<string, OutboxHandler>>;
+  readonly logger: Logger;
+  /** Epoch milliseconds; default Date.now. Claims, leases and retry times use it. */
+  readonly clock?: () => number;
+  /** How often the store is asked for due items (retries, other instances' enqueues). Default 200 ms. */
+  readonly pollIntervalMs?: number;
+  /** Attempts before an item goes dead. Default 10. */
+  readonly maxAttempts?: number;
+  readonly backoff?: BackoffOptions;
+  /** Items running at once, across keys (one key never runs two). Default 8. */
+  readonly concurrency?: number;
+  /** How long a claim holds an item; a handler must finish well within it. Default 60 s. */
+  readonly leaseMs?: number;
+  /** How long `stop()` waits for running handlers. Default 5 s. */
+  readonly drainTimeoutMs?: number;
+  /** Decides which errors are permanent; default: a BatonError whose code is in `permanentErrorCodes`. */
+  readonly isPermanent?: (error: unknown) => boolean;
+  /**
+   * Told when an item ends without success: rejected for good (`failed`) or out of attempts (`dead`). This is
+   * how the caller learns that a send never happened (say, to move a handover to `error`).
+   */
+  readonly onFailed?: (item: OutboxItem, error: unknown) => void | Promise<void>;
+}
+
+export interface OutboxWorker {
+  /** Starts polling (and processes what is due at once). */
+  start(): void;
+  /**
+   * Stops claiming and waits up to `drainTimeoutMs` for running handlers. An item still running after that
+   * keeps its lease and is retried (here after a restart, or by another instance) once the lease ends.
+   */
+  stop(): Promise<void>;
+  /** Claims now instead of at the next poll: call it right after enqueueing so sends are immediate. */
+  kick(): void;
+  /** Resolves once nothing runs and the last claim found nothing more to do now (for tests and drains). */
+  idle(): Promise<void>;
+}
+
+/**
+ * Runs the durable outbox: claims due items from the store (per-key order is the store's guarantee: only the
+ * head of each key is ever claimable), runs their handlers with bounded concurrency, and records the outcome.
+ * Delivery is at least once: a crash between a handler's success and `complete` runs the item again after its
+ * lease, so handlers should be idempotent where the remote side allows it.
+ *
+ * @example
+ * const worker = createOutboxWorker({
+ *   store,
+ *   logger,
+ *   handlers: { "8x8.sendMessage": async (payload) => provider.sendMessage(parseSend(payload)) },
+ *   onFailed: (item, error) => handoverService.outboundFailed(item, error),
+ * });
+ * worker.start();
+ * await store.outbox.enqueue([{ orderingKey: `handover:${id}`, kind: "8x8.sendMessage", payload }]);
+ * worker.kick();
+ */
+export function createOutboxWorker(options: OutboxWorkerOptions): OutboxWorker {
+  const { store, handlers, logger } = options;
+  const clock = options.clock ?? Date.now;
+  const pollIntervalMs = options.pollIntervalMs ?? 200;
+  const maxAttempts = options.maxAttempts ?? 10;
+  const concurrency = options.concurrency ?? 8;
+  const leaseMs = options.leaseMs ?? 60_000;
+  const drainTimeoutMs = options.drainTimeoutMs ?? 5_000;
+  const isPermanent = options.isPermanent ?? isPermanentError;
+  const backoff = options.backoff ?? {};
+
+  let running = false;
+  let pollTimer: NodeJS.Timeout | undefined;
+  let claiming: Promise<void> | undefined;
+  let claimAgain = false;
+  const inFlight = new Set<Promise<void>>();
+
+  function kick(): void {
+    if (!running) return;
+    if (claiming) {
+      // A claim is on its way; make it look once more when done, so nothing enqueued meanwhile waits a poll.
+      claimAgain = true;
+      return;
+    }
+    claiming = claimRounds().finally(() => {
+      claiming = undefined;
+      // A kick that arrived after the last round looked must not wait for the next poll.
+      if (claimAgain) kick();
+    });
+  }
+
+  async function claimRounds(): Promise<void> {
+    do {
+      claimAgain = false;
+      const free = concurrency - inFlight.size;
+      // A finishing item kicks again, so a full worker needs no further round now.
+      if (free <= 0 || !running) return;
+      let items: OutboxItem[];
+      try {
+        items = await store.outbox.claimNext({ now: new Date(clock()), limit: free, leaseMs });
+      } catch (error) {
+        logger.error(
+          { err: error, code: errorCode(error) },
+          "outbox claim failed; retrying at the next poll",
+        );
+        claimAgain = false;
+        return;
+      }
+      for (const item of items) launch(item);
+      if (items.length === free) claimAgain = true;
+    } while (claimAgain && running);
+  }
+
+  function launch(item: OutboxItem): void {
+    const run: Promise<void> = runItem(item)
+      .catch((error: unknown) => {
+        // Only the store calls recording the outcome can land here; the lease brings the item back.
+        logger.error(
+          { err: error, code: errorCode(error), id: item.id, kind: item.kind, orderingKey: item.orderingKey },
+          "outbox item outcome could not be recorded",
+        );
+      })
+      .finally(() => {
+        inFlight.delete(run);
+        kick();
+      });
+    inFlight.add(run);
+  }
+
+  async function runItem(item: OutboxItem): Promise<void> {
+    const context: OutboxHandlerContext = {
+      id: item.id,
+      kind: item.kind,
+      orderingKey: item.orderingKey,
+      attempt: item.attempts,
+      createdAt: item.createdAt,
+    };
+    try {
+      const handler = Object.hasOwn(handlers, item.kind) ? handlers[item.kind] : undefined;
+      if (!handler) throw new BatonError("BATON_ERR_RUNTIME_HANDLER_MISSING", { kind: item.kind });
+      await handler(item.payload, context);
+    } catch (error) {
+      await recordFailure(item, error);
+      return;
+    }
+    await store.outbox.complete(item.id);
+  }
+
+  async function recordFailure(item: OutboxItem, error: unknown): Promise<void> {
+    // Never the payload: it may hold message text, tokens or personal data.
+    const facts = {
+      id: item.id,
+      kind: item.kind,
+      orderingKey: item.orderingKey,
+      attempt: item.attempts,
+      code: errorCode(error),
+    };
+    const summary = summarise(error);
+    const permanent = isPermanent(error);
+    if (permanent || item.attempts >= maxAttempts) {
+      const status = permanent ? "failed" : "dead";
+      await store.outbox.fail(item.id, summary, status);
+      logger.error(
+        { ...facts, status, error: summary },
+        permanent ? "outbox item rejected for good" : "outbox item gave up after the maximum attempts",
+      );
+      await notifyFailed({ ...item, status, lastError: summary, lockedUntil: null }, error);
+      return;
+    }
+    const retryAfterMs = retryAfterOf(error);
+    const delayMs = retryAfterMs ?? backoffDelay(item.attempts, backoff);
+    await store.outbox.retryLater(item.id, { at: new Date(clock() + delayMs), error: summary });
+    logger.warn(
+      { ...facts, delayMs, retryAfter: retryAfterMs !== undefined, error: summary },
+      "outbox item retry",
+    );
+  }
+
+  async function notifyFailed(item: OutboxItem, error: unknown): Promise<void> {
+    try {
+      await options.onFailed?.(item, error);
+    } catch (hookError) {
+      logger.error(
+        { err: hookError, id: item.id, kind: item.kind, orderingKey: item.orderingKey },
+        "outbox onFailed hook threw",
+      );
+    }
+  }
+
+  function schedulePoll(): void {
+    pollTimer = setTimeout(() => {
+      kick();
+      if (running) schedulePoll();
+    }, pollIntervalMs);
+    pollTimer.unref();
+  }
+
+  async function idle(): Promise<void> {
+    while (claiming || inFlight.size > 0) {
+      await Promise.race(claiming ? [claiming, ...inFlight] : [...inFlight]);
+    }
+  }
+
+  return {
+    start() {
+      if (running) return;
+      running = true;
+      schedulePoll();
+      kick();
+    },
+
+    async stop() {
+      running = false;
+      clearTimeout(pollTimer);
+      pollTimer = undefined;
+      let timeout: NodeJS.Timeout | undefined;
+      const timedOut = new Promise<void>((resolve) => {
+        timeout = setTimeout(resolve, drainTimeoutMs);
+        timeout.unref();
+      });
+      await Promise.race([idle(), timedOut]);
+      clearTimeout(timeout);
+      if (inFlight.size > 0) {
+        logger.warn(
+          { running: inFlight.size },
+          "outbox worker stopped with items still running; their leases will expire",
+        );
+      }
+    },
+
+    kick,
+    idle,
+  };
+}
+
+/**
+ * "Equal jitter" exponential backoff for attempt n (1-based): the ceiling min(max, initial·2^(n-1)) doubles per
+ * attempt and the delay is uniform in [ceiling/2, ceiling]. Half the ceiling is kept so the floor still grows
+ * (a full-jitter retry could come back at once), the other half spreads instances apart after a shared outage.
+ */
+export function backoffDelay(attempt: number, options: BackoffOptions = {}): number {
+  const initialMs = options.initialMs ?? 500;
+  const maxMs = options.maxMs ?? 300_000;
+  const random = options.random ?? Math.random;
+  const ceiling = Math.min(maxMs, initialMs * 2 ** Math.max(0, attempt - 1));
+  return Math.round(ceiling / 2 + random() * (ceiling / 2));
+}
+
+function isPermanentError(error: unknown): boolean {
+  return isBatonError(error) && permanentErrorCodes.has(error.code);
+}
+
+/** The server's wait (the 8x8 client reports a Retry-After longer than it waits in-process). */
+function retryAfterOf(error: unknown): number | undefined {
+  if (!isBatonError(error)) return undefined;
+  const value = error.details["retryAfterMs"];
+  return typeof value === "number" && Number.isFinite(value) && value >= 0 ? value : undefined;
+}
+
+function errorCode(error: unknown): string | undefined {
+  return isBatonError(error) ? error.code : undefined;
+}
+
+/** What is kept as `last_error`: the code and the catalog-style message, never request or payload data. */
+function summarise(error: unknown): string {
+  const text = isBatonError(error)
+    ? `${error.code}: ${error.message}`
+    : error instanceof Error
+      ? `${error.name}: ${error.message}`
+      : "non-error value thrown";
+  return text.length > 500 ? `${text.slice(0, 500)}…` : text;
+}

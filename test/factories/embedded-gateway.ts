@@ -1,0 +1,87 @@
+import { createServer } from "node:net";
+import { fileURLToPath } from "node:url";
+import { onTestFinished } from "vitest";
+import { validateConfig } from "../../src/config/index.ts";
+import { createGateway, type Gateway } from "../../src/index.ts";
+import { createChatGatewayClient } from "../../src/providers/8x8/client.ts";
+import { ensureEightByEightSetup } from "../../src/providers/8x8/setup.ts";
+import { createSilentLogger } from "../../src/telemetry/logger.ts";
+import { createSimulator, type Simulator, type SimulatorOptions } from "../../simulator/src/index.ts";
+
+export const demoFlow = fileURLToPath(new URL("../../flows/demo.yaml", import.meta.url));
+
+/** A port that was free a moment ago (the gateway's URL must be known before it starts: 8x8's webhook). */
+export async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const address = server.address();
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  if (typeof address !== "object" || address === null) throw new Error("no port");
+  return address.port;
+}
+
+export interface EmbeddedSetup {
+  readonly simulator: Simulator;
+  readonly gateway: Gateway;
+  readonly webToken: string;
+  readonly channelId: string;
+  /** Stops the gateway only (the simulator and the data directory stay), for restart tests. */
+  restartGateway(): Promise<Gateway>;
+}
+
+/**
+ * What `npm start` runs, for tests: the simulator, the 8x8 webhook and channel, and a gateway on PGlite with
+ * the demo flow on a web chat endpoint. Everything closes when the test ends.
+ */
+export async function startEmbedded(
+  options: { store?: string; flow?: string; simulator?: SimulatorOptions; reorderWindowMs?: number } = {},
+): Promise<EmbeddedSetup> {
+  const simulator = await createSimulator({ retry: { baseDelayMs: 20 }, ...options.simulator });
+  const port = await freePort();
+  const client = createChatGatewayClient({ baseUrl: simulator.url, apiKey: simulator.apiKey });
+  const setup = await ensureEightByEightSetup(client, {
+    providerId: "eight",
+    publicUrl: `http://127.0.0.1:${port}`,
+    queueId: "311",
+  });
+  await client.close();
+  const channelId = setup.channel!.id;
+  const config = validateConfig({
+    server: { port, host: "127.0.0.1" },
+    store: options.store ?? "pglite://memory",
+    providers: {
+      eight: {
+        type: "8x8",
+        baseUrl: simulator.url,
+        apiKey: simulator.apiKey,
+        channelId,
+        webhook: { reorderWindowMs: options.reorderWindowMs ?? 250 },
+        http: { timeoutMs: 2_000, maxAttempts: 1 },
+      },
+    },
+    endpoints: {
+      web: { channel: "webchat", flow: options.flow ?? demoFlow, handover: { provider: "eight" } },
+    },
+  });
+  if (!config.ok) throw new Error(JSON.stringify(config.issues));
+  const start = () => createGateway(config, { port, host: "127.0.0.1", logger: createSilentLogger() });
+  let gateway = await start();
+  onTestFinished(async () => {
+    await gateway.close();
+    await simulator.close();
+  });
+  const webToken = gateway.endpoints.get("web")!.urlToken;
+  return {
+    simulator,
+    get gateway() {
+      return gateway;
+    },
+    webToken,
+    channelId,
+    async restartGateway() {
+      await gateway.close();
+      gateway = await start();
+      return gateway;
+    },
+  };
+}

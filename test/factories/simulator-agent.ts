@@ -1,0 +1,39 @@
+import { request } from "undici";
+import type { ConversationSummary, Simulator } from "../../simulator/src/index.ts";
+import { waitFor } from "./wait-for.ts";
+
+/** Plays the 8x8 agent through the simulator's control API, as the agent console does. */
+export function simulatorAgent(simulator: Simulator) {
+  async function control(method: "GET" | "POST", path: string, body?: unknown): Promise<unknown> {
+    const response = await request(`${simulator.url}/sim${path}`, {
+      method,
+      headers: { "content-type": "application/json" },
+      ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+    });
+    const text = await response.body.text();
+    if (response.statusCode >= 300)
+      throw new Error(`control ${method} ${path}: ${response.statusCode} ${text}`);
+    return text === "" ? undefined : (JSON.parse(text) as unknown);
+  }
+  return {
+    /** The first simulator conversation that matches (polling). */
+    waitForConversation(match: (c: ConversationSummary) => boolean, timeoutMs = 10_000) {
+      return waitFor(() => simulator.conversations().find(match), timeoutMs, "a simulator conversation");
+    },
+    accept: (conversationId: string, agentId?: string) =>
+      control("POST", `/conversations/${conversationId}/accept`, agentId !== undefined ? { agentId } : {}),
+    say: (conversationId: string, text: string) =>
+      control("POST", `/conversations/${conversationId}/messages`, { text }),
+    typing: (conversationId: string) => control("POST", `/conversations/${conversationId}/typing`, {}),
+    transfer: (conversationId: string, queueId: string) =>
+      control("POST", `/conversations/${conversationId}/transfer`, { queueId }),
+    close: (conversationId: string) => control("POST", `/conversations/${conversationId}/close`, {}),
+    /** Texts of the conversation's messages, oldest first, with their author types. */
+    async transcript(conversationId: string): Promise<{ authorType: string; text: string }[]> {
+      const body = (await control("GET", `/conversations/${conversationId}/messages`)) as {
+        messages: { author: { type: string }; text?: string }[];
+      };
+      return body.messages.map((m) => ({ authorType: m.author.type, text: m.text ?? "" }));
+    },
+  };
+}
