@@ -82,7 +82,7 @@ function toUserData({ user, routing }: CreateHandoverConversation): UserData {
     .map(([key, value]) => ({ key, value }));
   return {
     userId: user.id,
-    name: user.name ?? user.id,
+    name: user.name ?? displayNameFor(user.id),
     ...(user.email !== undefined ? { email: user.email } : {}),
     ...(user.phone !== undefined ? { phone: user.phone } : {}),
     ...(user.company !== undefined ? { company: user.company } : {}),
@@ -90,6 +90,14 @@ function toUserData({ user, routing }: CreateHandoverConversation): UserData {
     ...(user.language !== undefined ? { language: user.language } : {}),
     ...(properties.length > 0 ? { additionalProperties: properties } : {}),
   };
+}
+
+/**
+ * The agent needs something readable when the session knows no name: a generated id (a web chat's UUID)
+ * becomes "Guest 69876daa"; anything else (an e-mail, a CRM id) is shown as it is.
+ */
+function displayNameFor(userId: string): string {
+  return /^[0-9a-f-]{20,}$/i.test(userId) ? `Guest ${userId.slice(0, 8)}` : userId;
 }
 
 /**
