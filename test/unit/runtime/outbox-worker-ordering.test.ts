@@ -1,31 +1,13 @@
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { createOutboxWorker, type OutboxWorker } from "../../../src/runtime/outbox-worker.ts";
 import type { Store } from "../../../src/store/types.ts";
 import { createSilentLogger } from "../../../src/telemetry/logger.ts";
 import { waitFor } from "../../factories/wait-for.ts";
-import {
-  deferred,
-  drainStore,
-  openRuntimeStore,
-  unique,
-  type Deferred,
-  settled,
-} from "./runtime-test-kit.ts";
+import { deferred, useRuntimeStore, unique, type Deferred, settled } from "./runtime-test-kit.ts";
 
 let store: Store;
 const workers: OutboxWorker[] = [];
-beforeAll(async () => {
-  store = await openRuntimeStore();
-});
-afterAll(async () => {
-  await store.close();
-});
-beforeEach(async () => {
-  await drainStore(store);
-});
-afterEach(async () => {
-  await Promise.all(workers.splice(0).map((w) => w.stop()));
-});
+useRuntimeStore((opened) => (store = opened), workers);
 
 /** A handler that records starts and ends and holds each item until the test releases it. */
 function gatedHandler() {

@@ -1,4 +1,4 @@
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { BatonError } from "../../../src/errors/index.ts";
 import {
   createOutboxWorker,
@@ -8,22 +8,11 @@ import {
 import type { Store } from "../../../src/store/types.ts";
 import { createSilentLogger } from "../../../src/telemetry/logger.ts";
 import { waitFor } from "../../factories/wait-for.ts";
-import { drainStore, manualClock, openRuntimeStore, unique, settled, fromSync } from "./runtime-test-kit.ts";
+import { manualClock, unique, settled, fromSync, useRuntimeStore } from "./runtime-test-kit.ts";
 
 let store: Store;
 const workers: OutboxWorker[] = [];
-beforeAll(async () => {
-  store = await openRuntimeStore();
-});
-afterAll(async () => {
-  await store.close();
-});
-beforeEach(async () => {
-  await drainStore(store);
-});
-afterEach(async () => {
-  await Promise.all(workers.splice(0).map((w) => w.stop()));
-});
+useRuntimeStore((opened) => (store = opened), workers);
 
 function worker(handlers: Record<string, OutboxHandler>, clock: () => number, drainTimeoutMs = 5_000) {
   const w = createOutboxWorker({

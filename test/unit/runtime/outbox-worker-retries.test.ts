@@ -1,4 +1,4 @@
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { BatonError } from "../../../src/errors/index.ts";
 import {
   backoffDelay,
@@ -9,9 +9,8 @@ import {
 import type { OutboxItem, Store } from "../../../src/store/types.ts";
 import {
   capturedLogger,
-  drainStore,
   manualClock,
-  openRuntimeStore,
+  useRuntimeStore,
   unique,
   settled,
   fromSync,
@@ -19,18 +18,7 @@ import {
 
 let store: Store;
 const workers: OutboxWorker[] = [];
-beforeAll(async () => {
-  store = await openRuntimeStore();
-});
-afterAll(async () => {
-  await store.close();
-});
-beforeEach(async () => {
-  await drainStore(store);
-});
-afterEach(async () => {
-  await Promise.all(workers.splice(0).map((w) => w.stop()));
-});
+useRuntimeStore((opened) => (store = opened), workers);
 
 const unavailable = (details: Record<string, unknown> = {}) =>
   new BatonError("BATON_ERR_8X8_UNAVAILABLE", { operation: "messages.send", ...details });

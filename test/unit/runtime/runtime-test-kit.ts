@@ -1,3 +1,4 @@
+import { afterAll, afterEach, beforeAll, beforeEach } from "vitest";
 import { Writable } from "node:stream";
 import { createStore } from "../../../src/store/index.ts";
 import type { Store } from "../../../src/store/types.ts";
@@ -83,4 +84,33 @@ export function fromSync<A extends unknown[]>(body: (...args: A) => void): (...a
       return Promise.reject(error instanceof Error ? error : new Error(String(error)));
     }
   };
+}
+
+/**
+ * One PGlite store per test file (PGlite takes seconds to start), drained before each test; the runners a
+ * test pushes into `running` are stopped after it.
+ *
+ * @example
+ * let store: Store;
+ * const workers: OutboxWorker[] = [];
+ * useRuntimeStore((opened) => (store = opened), workers);
+ */
+export function useRuntimeStore(
+  assign: (store: Store) => void,
+  running: { stop(): Promise<unknown> }[],
+): void {
+  let opened: Store | undefined;
+  beforeAll(async () => {
+    opened = await openRuntimeStore();
+    assign(opened);
+  });
+  afterAll(async () => {
+    await opened?.close();
+  });
+  beforeEach(async () => {
+    if (opened !== undefined) await drainStore(opened);
+  });
+  afterEach(async () => {
+    await Promise.all(running.splice(0).map((r) => r.stop()));
+  });
 }

@@ -1,4 +1,4 @@
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import {
   createTimerService,
   type TimerService,
@@ -8,9 +8,8 @@ import type { Store } from "../../../src/store/types.ts";
 import { waitFor } from "../../factories/wait-for.ts";
 import {
   capturedLogger,
-  drainStore,
   manualClock,
-  openRuntimeStore,
+  useRuntimeStore,
   unique,
   settled,
   fromSync,
@@ -18,18 +17,7 @@ import {
 
 let store: Store;
 const services: TimerService[] = [];
-beforeAll(async () => {
-  store = await openRuntimeStore();
-});
-afterAll(async () => {
-  await store.close();
-});
-beforeEach(async () => {
-  await drainStore(store);
-});
-afterEach(async () => {
-  await Promise.all(services.splice(0).map((s) => s.stop()));
-});
+useRuntimeStore((opened) => (store = opened), services);
 
 interface Fired {
   readonly id: string;
