@@ -8,7 +8,10 @@ const browser = useBrowser();
 
 describe("the npm start demo, as two people in a real browser", () => {
   it("a user asks for a human in the web chat, the agent accepts and answers in the console, each page shows the other's messages, and the bot takes over again", async () => {
-    expect(existsSync(`${webchatDist}index.html`), "run `npm run build:web` first (npm start and CI do)").toBe(true);
+    expect(
+      existsSync(`${webchatDist}index.html`),
+      "run `npm run build:web` first (npm start and CI do)",
+    ).toBe(true);
     const { gateway, simulator } = await startEmbedded();
 
     const chat = await browser.page();
@@ -25,7 +28,9 @@ describe("the npm start demo, as two people in a real browser", () => {
     const console = await browser.page();
     await console.goto(`${simulator.url}/console`);
     await console.locator("#conversation-list button").first().click();
-    await expect.poll(() => console.locator("#messages").innerText()).toContain("I'd like to talk to a human, please");
+    await expect
+      .poll(() => console.locator("#messages").innerText())
+      .toContain("I'd like to talk to a human, please");
     expect(await console.locator("#messages").innerText()).toContain("Monday to Friday");
     await console.locator("#accept").click();
     await expect.poll(() => chat.getByTestId("handover-banner").getAttribute("data-state")).toBe("active");
@@ -46,9 +51,9 @@ describe("the npm start demo, as two people in a real browser", () => {
     await maybeScreenshot(console, "agent-console-demo");
 
     await console.locator("#close").click();
-    await expect.poll(() => chat.getByTestId("message-bot").last().innerText(), { timeout: 15_000 }).toContain(
-      "Welcome back",
-    );
+    await expect
+      .poll(() => chat.getByTestId("message-bot").last().innerText(), { timeout: 15_000 })
+      .toContain("Welcome back");
     await expect.poll(() => chat.getByTestId("handover-banner").isVisible()).toBe(false);
   });
 });
