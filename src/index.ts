@@ -1,8 +1,9 @@
 import { createBus, type Bus } from "./bus/index.ts";
 import { loadEndpoints } from "./channels/endpoint-loader.ts";
 import { registerRestChannel } from "./channels/rest/routes.ts";
+import { createWebhookChannel } from "./channels/webhook/index.ts";
 import { registerWebchatPage } from "./channels/webchat/page.ts";
-import { registerWebchatChannel } from "./channels/webchat/socket.ts";
+import { registerWebchatChannel, type WebchatDeps } from "./channels/webchat/socket.ts";
 import {
   createConversationService,
   handoverTimerKind,
@@ -32,6 +33,8 @@ export interface GatewayOptions {
   /** Overrides `server.port` (0 picks a free port). */
   readonly port?: number;
   readonly host?: string;
+  /** Web chat tuning: how long a user may be without a socket before the agent hears "the user left". */
+  readonly webchat?: Pick<WebchatDeps, "disconnectGraceMs">;
 }
 
 export interface Gateway {
@@ -78,6 +81,7 @@ export async function createGateway(loaded: LoadedConfig, options: GatewayOption
     closers.unshift(...[...providers.values()].map((p) => () => p.stop()));
     const endpoints = await loadEndpoints(config, loaded.baseDir, store);
     let kickOutbox = () => {};
+    const webhook = createWebhookChannel({ endpoints, store, logger, providerIds: providers.keys() });
     const service = createConversationService({
       store,
       bus,
@@ -86,13 +90,15 @@ export async function createGateway(loaded: LoadedConfig, options: GatewayOption
       http: flowHttp,
       logger,
       kickOutbox: () => kickOutbox(),
+      sessionEvents: webhook.sessionEvents,
     });
     late.conversations = service;
     const outbox = createOutboxWorker({
       store,
       logger,
-      handlers: service.outboxHandlers,
-      onFailed: (item, error) => service.onOutboxFailed(item, error),
+      handlers: { ...service.outboxHandlers, ...webhook.outboxHandlers },
+      onFailed: (item, error) =>
+        webhook.owns(item) ? webhook.onOutboxFailed(item, error) : service.onOutboxFailed(item, error),
     });
     kickOutbox = () => outbox.kick();
     closers.unshift(() => outbox.stop());
@@ -112,8 +118,17 @@ export async function createGateway(loaded: LoadedConfig, options: GatewayOption
         { name: "bus", check: () => bus.ping() },
       ],
       mount: [
-        (server) => registerWebchatChannel(server, { endpoints, conversations: service, store, bus, logger }),
+        (server) =>
+          registerWebchatChannel(server, {
+            endpoints,
+            conversations: service,
+            store,
+            bus,
+            logger,
+            ...options.webchat,
+          }),
         (server) => registerRestChannel(server, { endpoints, conversations: service }),
+        (server) => webhook.register(server, service),
         (server) => registerWebchatPage(server, endpoints),
       ],
     });

@@ -30,6 +30,10 @@ export async function loadEndpoints(
       locale: resolveLocale(endpoint.locale),
       ...(flow !== undefined ? { flow } : {}),
       ...(endpoint.handover?.provider !== undefined ? { providerId: endpoint.handover.provider } : {}),
+      // Both are present exactly when the channel is webhook (config validation's cross-check).
+      ...(endpoint.callbackUrl !== undefined && endpoint.callbackSecret !== undefined
+        ? { callback: { url: endpoint.callbackUrl, secret: endpoint.callbackSecret } }
+        : {}),
     });
   }
   return endpoints;

@@ -150,6 +150,7 @@ function crossReferenceIssues(raw: unknown): ConfigIssue[] {
   const providers = isRecord(raw.providers) ? Object.keys(raw.providers) : [];
   const issues: ConfigIssue[] = [];
   for (const [endpointId, endpoint] of Object.entries(raw.endpoints)) {
+    if (isRecord(endpoint)) issues.push(...callbackIssues(endpointId, endpoint));
     if (!isRecord(endpoint) || !isRecord(endpoint.handover)) continue;
     const providerId = endpoint.handover.provider;
     if (typeof providerId === "string" && !providers.includes(providerId)) {
@@ -161,6 +162,24 @@ function crossReferenceIssues(raw: unknown): ConfigIssue[] {
     }
   }
   return issues;
+}
+
+/** `callbackUrl` and `callbackSecret` belong to the webhook channel: required there, refused elsewhere. */
+function callbackIssues(endpointId: string, endpoint: Record<string, unknown>): ConfigIssue[] {
+  const webhook = endpoint.channel === "webhook";
+  return (["callbackUrl", "callbackSecret"] as const).flatMap((key): ConfigIssue[] => {
+    const present = endpoint[key] !== undefined;
+    if (webhook === present) return [];
+    return [
+      {
+        path: `endpoints.${endpointId}.${key}`,
+        expected: webhook
+          ? `${key} (required with channel webhook)`
+          : `no ${key} (it belongs to channel webhook only)`,
+        code: "BATON_ERR_CONFIG_INVALID",
+      },
+    ];
+  });
 }
 
 function dedupe(issues: ConfigIssue[]): ConfigIssue[] {

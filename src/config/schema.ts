@@ -67,6 +67,20 @@ const endpoint = z.strictObject({
   /** Language of Baton's own texts on this endpoint (a session's client may ask for another). */
   locale: z.enum(["en", "de"], { error: "en or de" }).default("en"),
   copilot: z.strictObject({ flow: z.string().min(1) }).optional(),
+  /**
+   * Webhook channel: where every output of a session is POSTed (and, for an external bot, its users' messages
+   * and the handover events). Required with `channel: webhook`, refused on other channels (see load.ts).
+   */
+  callbackUrl: httpUrl.optional(),
+  /**
+   * Webhook channel: the HMAC-SHA256 key of `x-baton-signature`, and the bearer token the bot API expects.
+   * Write it as `${VAR}`; it is never logged nor echoed in an error.
+   */
+  callbackSecret: z
+    .string({ error: "a secret of at least 16 characters" })
+    .min(16, { error: "a secret of at least 16 characters" })
+    .max(1024, { error: "a secret of at most 1024 characters" })
+    .optional(),
 });
 
 export const configSchema = z.strictObject({

@@ -2,7 +2,14 @@ import { randomUUID } from "node:crypto";
 import type { Bus } from "../bus/types.ts";
 import { BatonError, isBatonError } from "../errors/index.ts";
 import { runFlow } from "../flow/engine.ts";
-import type { FlowOutput, FlowPorts, FlowRunResult, FlowState, FlowTrigger } from "../flow/types.ts";
+import type {
+  FlowHandoverRequest,
+  FlowOutput,
+  FlowPorts,
+  FlowRunResult,
+  FlowState,
+  FlowTrigger,
+} from "../flow/types.ts";
 import { initialState, transition, unsupportedState } from "../handover/machine/index.ts";
 import type {
   HandoverEffect,
@@ -11,10 +18,10 @@ import type {
   HandoverTransition,
 } from "../handover/machine/types.ts";
 import { toHandoverEvent } from "../handover/provider-events.ts";
-import type { HandoverRequest } from "../handover/types.ts";
+import type { FlowHandoverInput, HandoverRequest } from "../handover/types.ts";
 import { resolveLocale, translate, type Locale, type MessageKey } from "../i18n/catalog.ts";
 import type { HandoverProvider, ProviderEvent } from "../providers/port.ts";
-import type { ConversationMessage, HandoverBanner } from "../protocol/messages.ts";
+import type { ConversationMessage, HandoverBanner, MessageAttachment } from "../protocol/messages.ts";
 import type { WebchatServerFrame } from "../protocol/webchat.ts";
 import type {
   JsonObject,
@@ -28,7 +35,15 @@ import type {
 import type { Logger } from "../telemetry/logger.ts";
 import { bannerOf } from "../handover/machine/index.ts";
 import { publishToSession, sessionLock } from "./session-topic.ts";
-import { toDataUrlAttachment, type EndpointRuntime, type UserInput, type UserInputResult } from "./types.ts";
+import {
+  isBotApiEndpoint,
+  toDataUrlAttachment,
+  type EndpointRuntime,
+  type SessionEvent,
+  type SessionEventSink,
+  type UserInput,
+  type UserInputResult,
+} from "./types.ts";
 
 export interface ConversationServiceDeps {
   readonly store: Store;
@@ -40,6 +55,11 @@ export interface ConversationServiceDeps {
   /** Asks the outbox worker to look now (called after enqueueing, so sends are not delayed by a poll). */
   readonly kickOutbox: () => void;
   readonly clock?: () => number;
+  /**
+   * Told, inside the storing transaction, of every message shown to a user, banner change, and — on endpoints
+   * without a flow — of user messages and handover events meant for the external bot (the webhook channel).
+   */
+  readonly sessionEvents?: SessionEventSink;
 }
 
 /** Outbox item kinds this service enqueues and handles. */
@@ -115,7 +135,25 @@ export function createConversationService(deps: ConversationServiceDeps) {
     };
     turn.outputs.push(shown);
     turn.frames.push({ type: "message", message: shown });
+    await stageSessionEvent(repos, turn, { type: "message", message: shown });
     return shown;
+  }
+
+  /** Hands a session event to the channel sink, in the caller's transaction (see SessionEventSink). */
+  async function stageSessionEvent(repos: StoreRepositories, turn: Turn, event: SessionEvent): Promise<void> {
+    if (deps.sessionEvents === undefined) return;
+    if (await deps.sessionEvents.stage(repos, turn.session, endpointOf(turn.session), event))
+      turn.kick = true;
+  }
+
+  /** On an endpoint driven by an external bot, what a flow would get as `input.handover` goes to the bot. */
+  async function stageBotHandoverEvent(
+    repos: StoreRepositories,
+    turn: Turn,
+    input: FlowHandoverInput,
+  ): Promise<void> {
+    if (isBotApiEndpoint(endpointOf(turn.session)))
+      await stageSessionEvent(repos, turn, { type: "handover", handover: input });
   }
 
   function systemText(
@@ -213,10 +251,11 @@ export function createConversationService(deps: ConversationServiceDeps) {
 
   // ------------------------------------------------------------------------------------------ handover
 
+  /** @returns the new handover's id, or undefined when the session already had an open one. */
   async function startHandover(
     turn: Turn,
     flowRequest: HandoverRequest | (Omit<HandoverRequest, "providerId"> & { providerId: string | undefined }),
-  ): Promise<void> {
+  ): Promise<string | undefined> {
     const endpoint = endpointOf(turn.session);
     const providerId = flowRequest.providerId ?? endpoint.providerId;
     const request: HandoverRequest = { ...flowRequest, providerId: providerId ?? "" };
@@ -240,13 +279,14 @@ export function createConversationService(deps: ConversationServiceDeps) {
         { sessionKey: turn.session.id, open: created.open.id },
         "handover requested while one is open",
       );
-      return;
+      return undefined;
     }
     logger.info(
       { sessionKey: turn.session.id, handoverId, provider: request.providerId, state: started.state.state },
       "handover requested",
     );
     await executeEffects(turn, created.handover, started.effects);
+    return handoverId;
   }
 
   function unsupportedReason(endpoint: EndpointRuntime, providerId: string | undefined): string | undefined {
@@ -356,10 +396,13 @@ export function createConversationService(deps: ConversationServiceDeps) {
       case "provider.userLeaves":
         outbox.push({ orderingKey: key, kind: outboxKinds.userLeaves, payload: { handoverId: handover.id } });
         return;
-      case "provider.typing":
-      case "user.typing":
       case "flow.event":
       case "flow.resume":
+        await stageBotHandoverEvent(tx, turn, effect.input);
+        afterCommit.push(effect);
+        return;
+      case "provider.typing":
+      case "user.typing":
         afterCommit.push(effect);
         return;
       case "user.say":
@@ -397,6 +440,7 @@ export function createConversationService(deps: ConversationServiceDeps) {
         return;
       case "user.banner":
         turn.frames.push({ type: "handover", banner: effect.banner });
+        await stageSessionEvent(tx, turn, { type: "banner", banner: effect.banner });
         return;
       case "timer.set":
         await tx.timers.schedule(
@@ -485,6 +529,45 @@ export function createConversationService(deps: ConversationServiceDeps) {
     }
   }
 
+  // ------------------------------------------------------------------------------------------ bot API
+
+  /**
+   * An endpoint without a flow is driven by an external bot: a user message outside a handover goes to it.
+   * Staged in its own transaction right after the message was stored (a crash in between loses the delivery,
+   * as it would lose the flow run of a flow endpoint).
+   */
+  async function forwardToBot(
+    turn: Turn,
+    seq: number,
+    input: UserInput,
+    attachments: readonly MessageAttachment[],
+  ): Promise<void> {
+    if (!isBotApiEndpoint(endpointOf(turn.session))) return;
+    const message: ConversationMessage = {
+      seq,
+      source: "user",
+      createdAt: new Date(clock()).toISOString(),
+      ...(input.text !== undefined ? { text: input.text } : {}),
+      ...(input.data !== undefined ? { data: input.data } : {}),
+      ...(attachments.length > 0 ? { attachments } : {}),
+      ...(input.clientMessageId !== undefined ? { clientMessageId: input.clientMessageId } : {}),
+    };
+    await store.transaction((tx) => stageSessionEvent(tx, turn, { type: "userMessage", message }));
+  }
+
+  /** The session an external bot names; never created by a close or an inactivity call. */
+  async function existingSession(key: BotSessionKey): Promise<StoredSession> {
+    const session = await store.sessions.find(key);
+    if (session === undefined) throw new BatonError("BATON_ERR_HANDOVER_NOT_OPEN", { field: "sessionId" });
+    return session;
+  }
+
+  async function requireOpenHandover(turn: Turn): Promise<StoredHandover> {
+    const open = await store.handovers.findOpenBySession(turn.session.id);
+    if (open === undefined) throw new BatonError("BATON_ERR_HANDOVER_NOT_OPEN", { field: "sessionId" });
+    return open;
+  }
+
   // ------------------------------------------------------------------------------------------ entry points
 
   async function withSession<T>(session: StoredSession, fn: (turn: Turn) => Promise<T>): Promise<T> {
@@ -550,6 +633,7 @@ export function createConversationService(deps: ConversationServiceDeps) {
             at: clock(),
           });
         } else {
+          await forwardToBot(turn, appended.seq, input, attachments);
           await runFlowTurn(turn, {
             kind: "input",
             ...(input.text !== undefined ? { text: input.text } : {}),
@@ -616,6 +700,50 @@ export function createConversationService(deps: ConversationServiceDeps) {
       await withSession(session, (turn) =>
         applyToOpenHandoverQuietly(turn, { type: "user.connection", connected, at: clock() }),
       );
+    },
+
+    /**
+     * The bot API's `POST /endpoints/{urlToken}/handover`: starts a handover as a handoverToAgent node would.
+     * Throws BATON_ERR_HANDOVER_ALREADY_OPEN (nothing changed) when the session has an open one.
+     */
+    async botStartHandover(
+      key: BotSessionKey,
+      request: FlowHandoverRequest,
+    ): Promise<{ handoverId: string }> {
+      const session = await openSession(key);
+      return withSession(session, async (turn) => {
+        const open = await store.handovers.findOpenBySession(session.id);
+        if (open !== undefined) {
+          throw new BatonError("BATON_ERR_HANDOVER_ALREADY_OPEN", {
+            field: "sessionId",
+            handoverId: open.id,
+          });
+        }
+        const handoverId = await startHandover(turn, request);
+        if (handoverId === undefined)
+          throw new BatonError("BATON_ERR_HANDOVER_ALREADY_OPEN", { field: "sessionId" });
+        return { handoverId };
+      });
+    },
+
+    /** The bot API's `DELETE /endpoints/{urlToken}/handover` (a closeHandover node). */
+    async botCloseHandover(key: BotSessionKey): Promise<{ handoverId: string }> {
+      const session = await existingSession(key);
+      return withSession(session, async (turn) => {
+        const open = await requireOpenHandover(turn);
+        await applyHandoverEvent(turn, open, { type: "bot.close", at: clock() });
+        return { handoverId: open.id };
+      });
+    },
+
+    /** The bot API's `POST /endpoints/{urlToken}/handover/inactivity` (a setHandoverInactivity node). */
+    async botSetHandoverInactivity(key: BotSessionKey, seconds: number): Promise<{ handoverId: string }> {
+      const session = await existingSession(key);
+      return withSession(session, async (turn) => {
+        const open = await requireOpenHandover(turn);
+        await applyHandoverEvent(turn, open, { type: "bot.setInactivity", seconds, at: clock() });
+        return { handoverId: open.id };
+      });
     },
 
     async cancelHandover(session: StoredSession): Promise<void> {
@@ -717,13 +845,16 @@ export function createConversationService(deps: ConversationServiceDeps) {
         }
         await withSession(session, async (turn) => {
           const current = await store.handovers.get(handover.id);
-          if (current !== undefined) {
-            await applyHandoverEvent(turn, current, {
-              type: "request.created",
-              providerConversationId,
-              at: clock(),
-            });
+          if (current === undefined) return;
+          if (current.endedAt !== null) {
+            await leaveLateConversation(turn, current, providerConversationId);
+            return;
           }
+          await applyHandoverEvent(turn, current, {
+            type: "request.created",
+            providerConversationId,
+            at: clock(),
+          });
         });
       },
       [outboxKinds.send]: async (payload: JsonObject) => {
@@ -777,6 +908,43 @@ export function createConversationService(deps: ConversationServiceDeps) {
   async function applyToOpenHandoverQuietly(turn: Turn, event: HandoverEvent): Promise<void> {
     const open = await store.handovers.findOpenBySession(turn.session.id);
     if (open !== undefined) await applyHandoverEvent(turn, open, event);
+  }
+
+  /**
+   * The handover ended (the user cancelled, maxQueueWait, closeHandover) while the provider was still
+   * creating its conversation. Its `provider.userLeaves` found no conversation then; without this the new
+   * one would wait in the queue with nobody behind it. Records the id (so the conversation's events are
+   * recognised and ignored) and makes the user leave it.
+   */
+  async function leaveLateConversation(
+    turn: Turn,
+    ended: StoredHandover,
+    providerConversationId: string,
+  ): Promise<void> {
+    logger.info(
+      { handoverId: ended.id, provider: ended.providerId, providerConversationId, state: ended.state },
+      "provider conversation created after the handover ended; leaving it",
+    );
+    await store.transaction(async (tx) => {
+      const updated = await tx.handovers.update(
+        ended.id,
+        {
+          state: ended.state,
+          machine: { ...ended.machine, providerConversationId },
+          providerConversationId,
+        },
+        ended.version,
+      );
+      if (!updated.ok) return;
+      await tx.outbox.enqueue([
+        {
+          orderingKey: handoverKey(ended.id),
+          kind: outboxKinds.userLeaves,
+          payload: { handoverId: ended.id },
+        },
+      ]);
+      turn.kick = true;
+    });
   }
 
   async function failCreate(handover: StoredHandover, error: unknown): Promise<void> {
@@ -839,6 +1007,9 @@ export function createConversationService(deps: ConversationServiceDeps) {
 }
 
 export type ConversationService = ReturnType<typeof createConversationService>;
+
+/** How the bot API names a session: the endpoint plus the ids the bot's users have. */
+export type BotSessionKey = Pick<UserInput, "endpointId" | "userId" | "sessionId">;
 
 /** Tries before a failing create turns the handover to `error` (the user is waiting). */
 const createAttempts = 3;

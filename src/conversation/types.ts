@@ -1,6 +1,8 @@
 import type { Flow } from "../flow/types.ts";
+import type { FlowHandoverInput } from "../handover/types.ts";
 import type { Locale } from "../i18n/catalog.ts";
-import type { ConversationMessage, MessageAttachment } from "../protocol/messages.ts";
+import type { ConversationMessage, HandoverBanner, MessageAttachment } from "../protocol/messages.ts";
+import type { StoreRepositories, StoredSession } from "../store/types.ts";
 
 /** A configured endpoint as the conversation service uses it (config + store-kept URL token + loaded flow). */
 export interface EndpointRuntime {
@@ -56,4 +58,48 @@ export function toDataUrlAttachment(file: IncomingAttachment): MessageAttachment
     url: `data:${file.contentType};base64,${file.base64}`,
     size: Math.floor((file.base64.length * 3) / 4),
   };
+}
+
+/**
+ * Something that happened in a session that a channel may pass on beyond the web chat's bus frames (the
+ * webhook channel POSTs each one to the endpoint's callbackUrl).
+ * - `message`: a message shown to the user (bot, agent or system), as stored.
+ * - `userMessage`: a user message meant for an external bot (an endpoint without a flow, no handover open).
+ * - `banner`: the handover banner changed (what the web chat shows as "waiting for an agent").
+ * - `handover`: a handover event or outcome that a flow would have received as `input.handover` (endpoints
+ *   without a flow only: the external bot branches on it instead).
+ */
+export type SessionEvent =
+  | { readonly type: "message"; readonly message: ConversationMessage }
+  | { readonly type: "userMessage"; readonly message: ConversationMessage }
+  | { readonly type: "banner"; readonly banner: HandoverBanner }
+  | { readonly type: "handover"; readonly handover: FlowHandoverInput };
+
+/**
+ * The port through which the conversation service hands session events to channels. `stage` runs inside the
+ * transaction that stores what caused the event, so a channel that enqueues through `repos.outbox` commits its
+ * delivery together with the message: a crash loses neither or both.
+ *
+ * @example
+ * const sink: SessionEventSink = {
+ *   async stage(repos, session, endpoint, event) {
+ *     if (endpoint.callback === undefined) return false;
+ *     await repos.outbox.enqueue([{ orderingKey: `webhook:${session.id}`, kind: "webhook.deliver", payload: { event } }]);
+ *     return true;
+ *   },
+ * };
+ */
+export interface SessionEventSink {
+  /** @returns whether something was enqueued (the service then kicks the outbox after the commit). */
+  stage(
+    repos: StoreRepositories,
+    session: StoredSession,
+    endpoint: EndpointRuntime,
+    event: SessionEvent,
+  ): Promise<boolean>;
+}
+
+/** Whether an endpoint is driven by an external bot through the bot API (webhook channel, no flow). */
+export function isBotApiEndpoint(endpoint: EndpointRuntime): boolean {
+  return endpoint.channel === "webhook" && endpoint.flow === undefined && endpoint.callback !== undefined;
 }

@@ -103,6 +103,32 @@ export const errorCatalog = {
     message: "This endpoint or provider cannot hand over: a required setting is missing.",
     status: 400,
   },
+  BATON_ERR_HANDOVER_ALREADY_OPEN: {
+    message: "A handover is already open in this session; close it before starting another.",
+    status: 409,
+  },
+  BATON_ERR_HANDOVER_NOT_OPEN: { message: "No handover is open in this session.", status: 409 },
+  // bot API and webhook channel
+  BATON_ERR_BOT_API_UNAUTHORIZED: {
+    message: "The bot API needs `authorization: Bearer <callbackSecret>` of this endpoint.",
+    status: 401,
+  },
+  BATON_ERR_BOT_API_NOT_ENABLED: {
+    message: "This endpoint is not driven by an external bot (channel webhook without a flow).",
+    status: 404,
+  },
+  BATON_ERR_SESSION_NOT_FOUND: {
+    message: "No session with this user id and session id exists.",
+    status: 404,
+  },
+  BATON_ERR_CALLBACK_REJECTED: {
+    message: "The callback URL rejected the delivery (a 4xx other than 408 or 429); it is not retried.",
+    status: 502,
+  },
+  BATON_ERR_CALLBACK_UNAVAILABLE: {
+    message: "The callback URL could not be reached or answered 408, 429 or 5xx; the delivery is retried.",
+    status: 502,
+  },
   // store
   BATON_ERR_STORE_URL_INVALID: {
     message: "The store URL is not pglite://<dir> or postgres://user:pass@host:port/db.",

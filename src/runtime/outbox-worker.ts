@@ -23,6 +23,7 @@ export type OutboxHandler = (payload: JsonObject, context: OutboxHandlerContext)
 export const permanentErrorCodes: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
   "BATON_ERR_8X8_REQUEST_REJECTED",
   "BATON_ERR_8X8_INPUT_INVALID",
+  "BATON_ERR_CALLBACK_REJECTED",
   "BATON_ERR_RUNTIME_HANDLER_MISSING",
 ]);
 

@@ -149,6 +149,8 @@ export interface SessionRepository {
     created: boolean;
   }>;
   get(id: string): Promise<StoredSession | undefined>;
+  /** The session of (endpoint, user, session id), if it exists (never creates one). */
+  find(key: SessionKey): Promise<StoredSession | undefined>;
   /** Replaces context and flow state. Throws BATON_ERR_STORE_NOT_FOUND for an unknown session. */
   updateFlow(id: string, update: { context: JsonObject; flowState: JsonObject | null }): Promise<void>;
   /** Most recently active first. Default limit 100. */

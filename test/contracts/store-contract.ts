@@ -210,6 +210,15 @@ export function runStoreContract(name: string, open: () => Promise<Store>): void
         expect(await store.sessions.get("not-a-uuid")).toBeUndefined();
       });
 
+      it("finds a session by its key without creating one", async () => {
+        const key = { endpointId: provider, userId: "u-find", sessionId: "s-find" };
+        expect(await store.sessions.find(key)).toBeUndefined();
+        expect(await store.sessions.find(key)).toBeUndefined();
+        const { session } = await store.sessions.getOrCreate(key);
+        expect(await store.sessions.find(key)).toEqual(session);
+        expect(await store.sessions.find({ ...key, userId: "u-other" })).toBeUndefined();
+      });
+
       it("creates one session when many first messages arrive at once", async () => {
         const results = await Promise.all(
           Array.from({ length: 8 }, () =>

@@ -25,8 +25,11 @@ export interface EmbeddedSetup {
   readonly gateway: Gateway;
   readonly webToken: string;
   readonly channelId: string;
-  /** Stops the gateway only (the simulator and the data directory stay), for restart tests. */
-  restartGateway(): Promise<Gateway>;
+  /**
+   * Stops the gateway only (the simulator and the data directory stay), runs `whileDown` if given (the
+   * simulator keeps going meanwhile), then starts it again on the same port and store.
+   */
+  restartGateway(whileDown?: () => Promise<void>): Promise<Gateway>;
 }
 
 /**
@@ -34,7 +37,14 @@ export interface EmbeddedSetup {
  * the demo flow on a web chat endpoint. Everything closes when the test ends.
  */
 export async function startEmbedded(
-  options: { store?: string; flow?: string; simulator?: SimulatorOptions; reorderWindowMs?: number } = {},
+  options: {
+    store?: string;
+    flow?: string;
+    simulator?: SimulatorOptions;
+    reorderWindowMs?: number;
+    /** The web chat's grace before the agent hears "the user left" (the gateway's default is 5 s). */
+    disconnectGraceMs?: number;
+  } = {},
 ): Promise<EmbeddedSetup> {
   const simulator = await createSimulator({ retry: { baseDelayMs: 20 }, ...options.simulator });
   const port = await freePort();
@@ -64,7 +74,15 @@ export async function startEmbedded(
     },
   });
   if (!config.ok) throw new Error(JSON.stringify(config.issues));
-  const start = () => createGateway(config, { port, host: "127.0.0.1", logger: createSilentLogger() });
+  const start = () =>
+    createGateway(config, {
+      port,
+      host: "127.0.0.1",
+      logger: createSilentLogger(),
+      ...(options.disconnectGraceMs !== undefined
+        ? { webchat: { disconnectGraceMs: options.disconnectGraceMs } }
+        : {}),
+    });
   let gateway = await start();
   onTestFinished(async () => {
     await gateway.close();
@@ -78,8 +96,9 @@ export async function startEmbedded(
     },
     webToken,
     channelId,
-    async restartGateway() {
+    async restartGateway(whileDown) {
       await gateway.close();
+      await whileDown?.();
       gateway = await start();
       return gateway;
     },

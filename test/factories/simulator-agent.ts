@@ -20,6 +20,8 @@ export function simulatorAgent(simulator: Simulator) {
     waitForConversation(match: (c: ConversationSummary) => boolean, timeoutMs = 10_000) {
       return waitFor(() => simulator.conversations().find(match), timeoutMs, "a simulator conversation");
     },
+    /** Ids of every simulator conversation so far. */
+    conversationIds: () => simulator.conversations().map((c) => c.id),
     accept: (conversationId: string, agentId?: string) =>
       control("POST", `/conversations/${conversationId}/accept`, agentId !== undefined ? { agentId } : {}),
     say: (conversationId: string, text: string) =>
@@ -28,6 +30,19 @@ export function simulatorAgent(simulator: Simulator) {
     transfer: (conversationId: string, queueId: string) =>
       control("POST", `/conversations/${conversationId}/transfer`, { queueId }),
     close: (conversationId: string) => control("POST", `/conversations/${conversationId}/close`, {}),
+    /** The conversation's participants as the 8x8 API lists them (`removed: true` after leaving). */
+    async participants(conversationId: string): Promise<{ id: string; type: string; removed?: boolean }[]> {
+      const response = await request(
+        `${simulator.url}/chat-gateway/v1/conversations/${conversationId}/participants`,
+        { headers: { "x-api-key": simulator.apiKey } },
+      );
+      const text = await response.body.text();
+      if (response.statusCode >= 300) throw new Error(`participants: ${response.statusCode} ${text}`);
+      const body = JSON.parse(text) as {
+        _embedded?: { participants?: { id: string; type: string; removed?: boolean }[] };
+      };
+      return body._embedded?.participants ?? [];
+    },
     /** Texts of the conversation's messages, oldest first, with their author types. */
     async transcript(conversationId: string): Promise<{ authorType: string; text: string }[]> {
       const body = (await control("GET", `/conversations/${conversationId}/messages`)) as {

@@ -60,6 +60,8 @@ export async function registerWebchatChannel(app: FastifyInstance, deps: Webchat
 class WebchatConnection {
   #session: StoredSession | undefined;
   #unsubscribe: (() => Promise<void>) | undefined;
+  /** Set once this socket counts in the session's presence (its `close` then takes it out again). */
+  #present: StoredSession | undefined;
   #closed = false;
   /** Message frames at or below this seq were already sent (by the replay); live duplicates are dropped. */
   #sentUpTo = 0;
@@ -91,7 +93,7 @@ class WebchatConnection {
       clearTimeout(helloTimer);
       this.#closed = true;
       void this.#unsubscribe?.();
-      if (this.#session !== undefined) this.presence.leave(this.#session);
+      if (this.#present !== undefined) this.presence.leave(this.#present);
     });
   }
 
@@ -179,6 +181,11 @@ class WebchatConnection {
       if (replaying) held.push(frame);
       else this.#sendLive(frame);
     });
+    // Closed while subscribing: the close handler found nothing to unsubscribe.
+    if (this.#closed) {
+      await this.#unsubscribe();
+      return;
+    }
     const missed = await this.deps.store.messages.listAfter(session.id, lastSeq, 10_000);
     const last = missed.at(-1)?.seq ?? lastSeq;
     this.#send({
@@ -192,7 +199,11 @@ class WebchatConnection {
     this.#sentUpTo = last;
     replaying = false;
     for (const frame of held) this.#sendLive(frame);
+    // A socket that closed during its hello never counts as present: joining now would leave the count one
+    // too high for good, and the agent would never hear that the user left.
+    if (this.#closed) return;
     this.presence.join(session);
+    this.#present = session;
     if (session.flowState === null && lastSeq === 0 && missed.length === 0)
       await this.deps.conversations.greet(session);
   }

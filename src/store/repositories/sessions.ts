@@ -40,6 +40,17 @@ export function createSessionRepository(db: Kysely<Database>): SessionRepository
       return row ? fromRow(row) : undefined;
     },
 
+    async find({ endpointId, userId, sessionId }) {
+      const row = await db
+        .selectFrom("sessions")
+        .selectAll()
+        .where("endpoint_id", "=", endpointId)
+        .where("user_id", "=", userId)
+        .where("session_id", "=", sessionId)
+        .executeTakeFirst();
+      return row ? fromRow(row) : undefined;
+    },
+
     async updateFlow(id, { context, flowState }) {
       const result = isUuid(id)
         ? await db
