@@ -151,6 +151,13 @@ export async function createGateway(loaded: LoadedConfig, options: GatewayOption
       },
       "gateway listening",
     );
+    // Operators need each endpoint's URLs (they carry its token) to wire up clients and bots.
+    for (const endpoint of endpoints.values()) {
+      logger.info(
+        { endpoint: endpoint.id, channel: endpoint.channel, ...endpointUrls(publicUrl, endpoint) },
+        "endpoint ready",
+      );
+    }
     return {
       url,
       publicUrl,
@@ -180,6 +187,22 @@ function logProviderEvent(logger: Logger, event: ProviderEvent): void {
     },
     "provider event",
   );
+}
+
+function endpointUrls(publicUrl: string, endpoint: EndpointRuntime): Record<string, string> {
+  const base = `${publicUrl}/endpoints/${endpoint.urlToken}`;
+  switch (endpoint.channel) {
+    case "webchat":
+      return { page: `${publicUrl}/?endpoint=${endpoint.id}`, socket: `${base.replace(/^http/, "ws")}/ws` };
+    case "rest":
+    case "webhook":
+    case "8x8":
+      return {
+        rest: base,
+        inject: `${publicUrl}/inject/${endpoint.urlToken}`,
+        notify: `${publicUrl}/notify/${endpoint.urlToken}`,
+      };
+  }
 }
 
 function listeningUrl(app: HttpServer, host: string): string {

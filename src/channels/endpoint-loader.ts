@@ -28,6 +28,7 @@ export async function loadEndpoints(
       channel: endpoint.channel,
       urlToken,
       locale: resolveLocale(endpoint.locale),
+      presenceGraceMs: endpoint.presenceNotices.enabled ? endpoint.presenceNotices.graceSeconds * 1000 : null,
       ...(flow !== undefined ? { flow } : {}),
       ...(endpoint.handover?.provider !== undefined ? { providerId: endpoint.handover.provider } : {}),
       // Both are present exactly when the channel is webhook (config validation's cross-check).

@@ -68,6 +68,16 @@ const endpoint = z.strictObject({
   locale: z.enum(["en", "de"], { error: "en or de" }).default("en"),
   copilot: z.strictObject({ flow: z.string().min(1) }).optional(),
   /**
+   * Web chat: tell the agent when the user's last connection closes ("the user has left the chat") and when
+   * one comes back. `graceSeconds` absorbs page reloads. Default on, 5 s.
+   */
+  presenceNotices: z
+    .strictObject({
+      enabled: z.boolean().default(true),
+      graceSeconds: z.number().min(0).max(3600).default(5),
+    })
+    .prefault({}),
+  /**
    * Webhook channel: where every output of a session is POSTed (and, for an external bot, its users' messages
    * and the handover events). Required with `channel: webhook`, refused on other channels (see load.ts).
    */

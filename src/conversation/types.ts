@@ -15,6 +15,8 @@ export interface EndpointRuntime {
   /** The provider a handoverToAgent node uses when it names none (`endpoints.<id>.handover.provider`). */
   readonly providerId?: string;
   readonly locale: Locale;
+  /** Web chat: notify the agent when the user leaves / returns, after this grace (null: never). */
+  readonly presenceGraceMs: number | null;
   /** Webhook channel: where outputs are POSTed, and the secret they are signed with. */
   readonly callback?: { readonly url: string; readonly secret: string };
 }

@@ -5,7 +5,8 @@ import type { StoredSession } from "../../store/types.ts";
  * and none came back within `graceMs`, so a page reload is not "the user left") and when they return.
  */
 export function createPresence(options: {
-  graceMs: number;
+  /** How long the user may be away before the agent is told; null: this session's endpoint never tells. */
+  graceMsFor: (session: StoredSession) => number | null;
   onChange: (session: StoredSession, connected: boolean) => Promise<void> | void;
 }) {
   const sockets = new Map<string, number>();
@@ -29,13 +30,15 @@ export function createPresence(options: {
         return;
       }
       sockets.delete(session.id);
+      const graceMs = options.graceMsFor(session);
+      if (graceMs === null) return;
       pendingLeave.set(
         session.id,
         setTimeout(() => {
           pendingLeave.delete(session.id);
           reportedAway.add(session.id);
           void options.onChange(session, false);
-        }, options.graceMs),
+        }, graceMs),
       );
     },
     close(): void {

@@ -35,7 +35,11 @@ const helloTimeoutMs = 15_000;
 export async function registerWebchatChannel(app: FastifyInstance, deps: WebchatDeps): Promise<void> {
   await app.register(websocket, { options: { maxPayload: maxFrameBytes } });
   const presence = createPresence({
-    graceMs: deps.disconnectGraceMs ?? 5_000,
+    // The gateway option (tests) wins over the endpoint's presenceNotices setting.
+    graceMsFor: (session) => {
+      const configured = deps.endpoints.get(session.endpointId)?.presenceGraceMs ?? null;
+      return configured === null ? null : (deps.disconnectGraceMs ?? configured);
+    },
     onChange: (session, connected) =>
       deps.conversations.userConnection(session, connected).catch((error: unknown) => {
         deps.logger.warn({ err: error, sessionKey: session.id }, "presence change not applied");
