@@ -41,6 +41,9 @@ export function createEightByEightProvider(
     metrics: deps.metrics,
     maxSkewSeconds: config.webhook.maxSkewSeconds,
     reorderWindowMs: config.webhook.reorderWindowMs,
+    // A conversation's first events can overtake the answer to the create call; the handler then asks to be
+    // retried (BATON_ERR_HANDOVER_NOT_FOUND). About 9 s of retries covers a slow create answer.
+    handlerRetry: { attempts: 8, initialDelayMs: 200, maxDelayMs: 2_000 },
     ...(config.webhook.expectedTenantId !== undefined
       ? { expectedTenantId: config.webhook.expectedTenantId }
       : {}),
