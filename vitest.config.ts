@@ -16,6 +16,7 @@ export default defineConfig({
             "test/e2e/**/*.test.ts",
             "simulator/**/*.test.ts",
             "web/webchat/test/**/*.test.ts",
+            "web/copilot/test/**/*.test.ts",
           ],
           testTimeout: 20_000,
           hookTimeout: 30_000,

@@ -82,6 +82,9 @@ export type TileKind = TileContent["kind"];
 
 export interface CopilotTile {
   readonly id: string;
+  /** What the tile will show, known from the grid before the flow fills it (a knowledge tile shows its
+   * search box at once). */
+  readonly kind?: TileKind;
   readonly title?: string;
   readonly placement: TilePlacement;
   /** Absent until the copilot flow first fills the tile. */
