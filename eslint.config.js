@@ -43,9 +43,21 @@ function importBoundaries() {
       why: "Core code decides and receives ports; I/O lives in adapters (store/, bus/, providers/, channels/) and the simulator is never imported.",
     },
     {
-      files: ["src/providers/**", "src/telemetry/**", "src/config/**", "src/copilot/ai/**"],
+      files: [
+        "src/providers/**",
+        "src/telemetry/**",
+        "src/config/**",
+        "src/copilot/ai/**",
+        "src/copilot/knowledge/node-file-system.ts",
+      ],
       banned: [...httpFramework, ...dataDrivers, ...simulator],
       why: "Adapters of this folder use neither Fastify (only server/) nor database/bus drivers (only store/, bus/), nor the simulator.",
+    },
+    {
+      files: ["src/copilot/knowledge/**"],
+      ignores: ["src/copilot/knowledge/node-file-system.ts"],
+      banned: [...drivers, ...simulator],
+      why: "The knowledge loader and index read files only through the KnowledgeFileSystem port; node-file-system.ts is its one adapter.",
     },
     {
       files: ["src/store/**", "src/bus/**", "src/runtime/**"],
@@ -63,8 +75,9 @@ function importBoundaries() {
       why: "Shared modules stay free of drivers and of the simulator.",
     },
   ];
-  return areas.map(({ files, banned, why }) => ({
+  return areas.map(({ files, ignores, banned, why }) => ({
     files,
+    ...(ignores ? { ignores } : {}),
     rules: { "no-restricted-imports": ["error", { patterns: [{ group: banned, message: why }] }] },
   }));
 }

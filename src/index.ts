@@ -1,5 +1,8 @@
 import { createBus, type Bus } from "./bus/index.ts";
 import { loadEndpoints } from "./channels/endpoint-loader.ts";
+import { registerCopilotPage } from "./channels/copilot/page.ts";
+import { createCopilotLinks } from "./channels/copilot/links.ts";
+import { registerCopilotChannel } from "./channels/copilot/socket.ts";
 import { registerRestChannel } from "./channels/rest/routes.ts";
 import { createWebhookChannel } from "./channels/webhook/index.ts";
 import { registerWebchatPage } from "./channels/webchat/page.ts";
@@ -11,6 +14,10 @@ import {
 } from "./conversation/service.ts";
 import type { EndpointRuntime } from "./conversation/types.ts";
 import type { LoadedConfig } from "./config/index.ts";
+import { createAi, type AiService, type KnowledgeIndex } from "./copilot/ai/index.ts";
+import { emptyKnowledgeIndex, loadKnowledgeFolder } from "./copilot/knowledge/index.ts";
+import { redact } from "./copilot/redaction.ts";
+import { createCopilotRunner, type CopilotRunner } from "./copilot/runner.ts";
 import { createProviders } from "./providers/registry.ts";
 import type { HandoverProvider, ProviderEvent, ProviderEventHandler } from "./providers/port.ts";
 import { buildServer, type HttpServer } from "./server/index.ts";
@@ -19,6 +26,7 @@ import { createOutboxWorker } from "./runtime/outbox-worker.ts";
 import { createTimerService } from "./runtime/timer-service.ts";
 import { createStore } from "./store/index.ts";
 import type { Store } from "./store/types.ts";
+import { resolve } from "node:path";
 import { createLogger, type Logger } from "./telemetry/logger.ts";
 import { createMetrics, type Metrics } from "./telemetry/metrics.ts";
 
@@ -35,6 +43,14 @@ export interface GatewayOptions {
   readonly host?: string;
   /** Web chat tuning: how long a user may be without a socket before the agent hears "the user left". */
   readonly webchat?: Pick<WebchatDeps, "disconnectGraceMs">;
+  /** Copilot overrides for tests: another AI service or knowledge index, refusals per minute before 4429. */
+  readonly copilot?: {
+    readonly ai?: AiService;
+    readonly knowledge?: KnowledgeIndex;
+    readonly maxFailuresPerMinute?: number;
+    /** Where the built workspace app is (default dist/web/copilot/). */
+    readonly dist?: string;
+  };
 }
 
 export interface Gateway {
@@ -47,6 +63,8 @@ export interface Gateway {
   readonly providers: ReadonlyMap<string, HandoverProvider>;
   readonly endpoints: ReadonlyMap<string, EndpointRuntime>;
   readonly conversations: ConversationService;
+  /** The Agent Copilot runner (`idle()` waits for queued workspace updates). */
+  readonly copilot: CopilotRunner;
   readonly logger: Logger;
   /** Stops accepting requests, drains providers, closes the store. Idempotent. */
   close(): Promise<void>;
@@ -81,6 +99,27 @@ export async function createGateway(loaded: LoadedConfig, options: GatewayOption
     closers.unshift(...[...providers.values()].map((p) => () => p.stop()));
     const endpoints = await loadEndpoints(config, loaded.baseDir, store);
     let kickOutbox = () => {};
+    let publicUrl = config.server.publicUrl ?? "";
+    const copilotConfig = config.copilot;
+    const knowledge =
+      options.copilot?.knowledge ??
+      (copilotConfig.knowledge === undefined
+        ? emptyKnowledgeIndex
+        : await loadKnowledgeFolder(resolve(loaded.baseDir, copilotConfig.knowledge.folder), { logger }));
+    const links = createCopilotLinks(store, copilotConfig.link);
+    const copilot = createCopilotRunner({
+      store,
+      bus,
+      ai: options.copilot?.ai ?? createAi(copilotConfig.ai, { logger }),
+      knowledge,
+      redact: (text) => redact(text, copilotConfig.redaction),
+      logger,
+      endpoints,
+      http: flowHttp,
+      linkFor: (session, endpoint) => links.linkFor(publicUrl, session, endpoint),
+      ...(copilotConfig.link.text === undefined ? {} : { linkText: copilotConfig.link.text }),
+      kickOutbox: () => kickOutbox(),
+    });
     const webhook = createWebhookChannel({ endpoints, store, logger, providerIds: providers.keys() });
     const service = createConversationService({
       store,
@@ -91,6 +130,7 @@ export async function createGateway(loaded: LoadedConfig, options: GatewayOption
       logger,
       kickOutbox: () => kickOutbox(),
       sessionEvents: webhook.sessionEvents,
+      copilot: copilot.triggers,
     });
     late.conversations = service;
     const outbox = createOutboxWorker({
@@ -130,8 +170,23 @@ export async function createGateway(loaded: LoadedConfig, options: GatewayOption
         (server) => registerRestChannel(server, { endpoints, conversations: service }),
         (server) => webhook.register(server, service),
         (server) => registerWebchatPage(server, endpoints),
+        (server) =>
+          registerCopilotChannel(server, {
+            endpoints,
+            store,
+            bus,
+            runner: copilot,
+            links,
+            logger,
+            ...(options.copilot?.maxFailuresPerMinute === undefined
+              ? {}
+              : { maxFailuresPerMinute: options.copilot.maxFailuresPerMinute }),
+          }),
+        (server) => registerCopilotPage(server, options.copilot?.dist),
       ],
     });
+    // Closers run first to last: the HTTP server stops, queued workspace updates finish, then the rest.
+    closers.unshift(() => copilot.idle());
     closers.unshift(() => app.close());
     for (const provider of providers.values()) await provider.start();
     outbox.start();
@@ -140,7 +195,7 @@ export async function createGateway(loaded: LoadedConfig, options: GatewayOption
     const host = options.host ?? config.server.host;
     await app.listen({ port, host });
     const url = listeningUrl(app, host);
-    const publicUrl = config.server.publicUrl ?? `http://localhost:${new URL(url).port}`;
+    publicUrl = config.server.publicUrl ?? `http://localhost:${new URL(url).port}`;
     logger.info(
       {
         url,
@@ -167,6 +222,7 @@ export async function createGateway(loaded: LoadedConfig, options: GatewayOption
       providers,
       endpoints,
       conversations: service,
+      copilot,
       logger,
       close: once(() => runAll(closers)),
     };

@@ -2,14 +2,14 @@ import { attachmentContentReply, messageResult } from "./chat-gateway-api.ts";
 import type { Delivery } from "./delivery.ts";
 import { ControlError, invalidControlInput } from "./errors.ts";
 import type { FaultState } from "./faults.ts";
-import type { Lifecycle } from "./lifecycle.ts";
+import { attachmentKind, type AgentFile, type Lifecycle } from "./lifecycle.ts";
 import type { PresignedUrls } from "./presigned-urls.ts";
 import { emptyReply, jsonReply, type Reply } from "./reply.ts";
 import { InvalidJsonError, readJson } from "./request-body.ts";
 import type { RequestContext, Router } from "./router.ts";
 import type { KeyStore } from "./signing.ts";
 import type { SimulatorState } from "./state.ts";
-import type { Conversation, QueueConfig } from "./types.ts";
+import type { Conversation, Message, QueueConfig } from "./types.ts";
 
 export type ControlDeps = {
   state: SimulatorState;
@@ -18,7 +18,17 @@ export type ControlDeps = {
   faults: FaultState;
   keys: KeyStore;
   presigned: PresignedUrls;
+  /** The same time-limited link MESSAGE events carry (absolute, on the simulator's base URL). */
+  attachmentUrl(conversationId: string, attachmentId: string): string;
 };
+
+/** Files an agent may send with one message through the control API. */
+export const MAX_AGENT_FILES = 5;
+export const MAX_AGENT_FILE_BYTES = 5 * 1024 * 1024;
+/** Five files of 5 MB as base64 (4/3), plus room for the text and the JSON around them. */
+const MAX_MESSAGE_BODY_BYTES = Math.ceil((MAX_AGENT_FILES * MAX_AGENT_FILE_BYTES * 4) / 3) + 1_048_576;
+const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
+const MIME_TYPE = /^[\w.+-]+\/[\w.+-]+$/;
 
 /** What the console shows per conversation. `status` is the agent-side view; `state` is 8x8's. */
 export type ConversationSummary = {
@@ -59,6 +69,28 @@ export function registerControlRoutes(router: Router, deps: ControlDeps): void {
 
   const summary = (conversation: Conversation) => summarize(state, conversation);
 
+  /**
+   * A message as 8x8's MessageResult, with each attachment's metadata and a pre-signed download link added
+   * (the 8x8 result carries only the id), so the console can show every file of both directions.
+   */
+  function controlMessage(conversation: Conversation, message: Message): Record<string, unknown> {
+    return {
+      ...messageResult(message),
+      attachments: message.attachments.map(({ id }) => {
+        const attachment = conversation.attachments.find((a) => a.id === id);
+        if (attachment === undefined) return { id };
+        return {
+          id,
+          fileName: attachment.filename,
+          contentType: attachment.contentType,
+          type: attachmentKind(attachment.contentType),
+          sizeInBytes: attachment.sizeInBytes,
+          url: deps.attachmentUrl(conversation.id, id),
+        };
+      }),
+    };
+  }
+
   router.add("GET", "/sim/queues", () => jsonReply(200, { queues: [...state.queues.values()] }));
 
   router.add("GET", "/sim/conversations", () => {
@@ -72,7 +104,9 @@ export function registerControlRoutes(router: Router, deps: ControlDeps): void {
 
   router.add("GET", "/sim/conversations/:conversationId/messages", (ctx) => {
     const conversation = conversationOr404(ctx);
-    return jsonReply(200, { messages: conversation.messages.map(messageResult) });
+    return jsonReply(200, {
+      messages: conversation.messages.map((message) => controlMessage(conversation, message)),
+    });
   });
 
   router.add("POST", "/sim/conversations/:conversationId/accept", async (ctx) => {
@@ -90,13 +124,16 @@ export function registerControlRoutes(router: Router, deps: ControlDeps): void {
 
   router.add("POST", "/sim/conversations/:conversationId/messages", async (ctx) => {
     const conversation = conversationOr404(ctx);
-    const body = await controlBody(ctx);
+    const body = await controlBody(ctx, MAX_MESSAGE_BODY_BYTES);
+    const files = agentFiles(body["attachments"]);
     const text = body["text"];
-    if (typeof text !== "string" || text.trim() === "")
-      throw invalidControlInput("text", "a non-empty string");
+    if (files.length === 0 && (typeof text !== "string" || text.trim() === ""))
+      throw invalidControlInput("text", "a non-empty string (or at least one attachment)");
+    if (text !== undefined && text !== null && typeof text !== "string")
+      throw invalidControlInput("text", "a string");
     requireSameAgent(conversation, optionalString(body, "agentId"));
-    const message = lifecycle.agentMessage(conversation, text);
-    return jsonReply(201, { message: messageResult(message) });
+    const message = lifecycle.agentMessage(conversation, typeof text === "string" ? text : "", files);
+    return jsonReply(201, { message: controlMessage(conversation, message) });
   });
 
   router.add("POST", "/sim/conversations/:conversationId/typing", async (ctx) => {
@@ -221,10 +258,46 @@ function requireSameAgent(conversation: Conversation, agentId: string | undefine
   }
 }
 
-async function controlBody(ctx: RequestContext): Promise<Record<string, unknown>> {
+/**
+ * `attachments: [{fileName, contentType, base64}]` of an agent message: at most five files of at most 5 MB
+ * each (decoded), each named, with a MIME type and strict base64. Absent or null means none.
+ */
+function agentFiles(value: unknown): AgentFile[] {
+  if (value === undefined || value === null) return [];
+  if (!Array.isArray(value))
+    throw invalidControlInput("attachments", "an array of {fileName, contentType, base64}");
+  if (value.length > MAX_AGENT_FILES)
+    throw invalidControlInput("attachments", `at most ${MAX_AGENT_FILES} files`);
+  return value.map((item: unknown, index): AgentFile => {
+    const field = `attachments[${index}]`;
+    if (typeof item !== "object" || item === null || Array.isArray(item))
+      throw invalidControlInput(field, "an object {fileName, contentType, base64}");
+    const { fileName, contentType, base64 } = item as Record<string, unknown>;
+    if (typeof fileName !== "string" || fileName.trim() === "" || fileName.length > 255)
+      throw invalidControlInput(`${field}.fileName`, "a non-empty file name of at most 255 characters");
+    if (typeof contentType !== "string" || !MIME_TYPE.test(contentType))
+      throw invalidControlInput(`${field}.contentType`, "a MIME type such as image/png");
+    if (typeof base64 !== "string" || base64 === "" || base64.length % 4 !== 0 || !BASE64.test(base64))
+      throw invalidControlInput(`${field}.base64`, "the file's bytes as non-empty standard base64");
+    if ((base64.length / 4) * 3 - (base64.match(/=+$/)?.[0].length ?? 0) > MAX_AGENT_FILE_BYTES) {
+      throw invalidControlInput(
+        `${field}.base64`,
+        `at most ${MAX_AGENT_FILE_BYTES} bytes (5 MB) per file`,
+        `${field} is larger than 5 MB`,
+      );
+    }
+    return {
+      fileName: fileName.trim(),
+      contentType: contentType.toLowerCase(),
+      content: Buffer.from(base64, "base64"),
+    };
+  });
+}
+
+async function controlBody(ctx: RequestContext, limit?: number): Promise<Record<string, unknown>> {
   let body: unknown;
   try {
-    body = await readJson(ctx.req);
+    body = await readJson(ctx.req, limit);
   } catch (error) {
     if (error instanceof InvalidJsonError) throw invalidControlInput("body", "valid JSON", error.message);
     throw error;

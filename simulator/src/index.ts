@@ -117,7 +117,15 @@ export async function createSimulator(options: SimulatorOptions = {}): Promise<S
     baseUrl: () => baseUrl,
   });
   const controlRouter = new Router();
-  registerControlRoutes(controlRouter, { state, lifecycle, delivery, faults, keys, presigned });
+  registerControlRoutes(controlRouter, {
+    state,
+    lifecycle,
+    delivery,
+    faults,
+    keys,
+    presigned,
+    attachmentUrl: (conversationId, attachmentId) => presigned.create(baseUrl, conversationId, attachmentId),
+  });
 
   const server = createSimulatorServer({
     gatewayRouter,

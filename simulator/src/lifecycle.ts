@@ -24,6 +24,9 @@ export type IncomingMessage = {
   cards: Array<Omit<Card, "id" | "actionSubmitted" | "actionExecuted"> & { id?: string }>;
 };
 
+/** A file the agent sends from the console or the control API, already decoded and validated. */
+export type AgentFile = { fileName: string; contentType: string; content: Buffer };
+
 export type LifecycleOptions = {
   state: SimulatorState;
   /** Hands an event to delivery; `url` is the conversation's webhook at the moment the event happens. */
@@ -315,17 +318,30 @@ export function createLifecycle(options: LifecycleOptions) {
       return agent;
     },
 
-    /** Agent message: stops the agent's typing first (ACTIVITY users []), then MESSAGE isEcho false. */
-    agentMessage(conversation: Conversation, text: string) {
+    /**
+     * Agent message: stops the agent's typing first (ACTIVITY users []), then MESSAGE isEcho false. Files
+     * become conversation attachments (author `agent`) and reach the integration as pre-signed links.
+     */
+    agentMessage(conversation: Conversation, text: string, files: readonly AgentFile[] = []) {
       const agentId = requireAgent(conversation);
       stopAgentTyping(conversation);
+      const attachments = files.map((file): Attachment => ({
+        id: newId(),
+        filename: file.fileName,
+        contentType: file.contentType,
+        sizeInBytes: file.content.length,
+        createdAt: new Date().toISOString(),
+        authorType: "agent",
+        content: file.content,
+      }));
+      conversation.attachments.push(...attachments);
       const message: Message = {
         id: newId(),
         seq: state.nextMessageSeq(),
         text,
         createdAt: new Date().toISOString(),
         author: { id: agentId, type: "agent", removed: false },
-        attachments: [],
+        attachments: attachments.map(({ id }) => ({ id })),
         cards: [],
       };
       conversation.messages.push(message);

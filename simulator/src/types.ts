@@ -68,7 +68,8 @@ export type Attachment = {
   contentType: string;
   sizeInBytes: number;
   createdAt: string;
-  authorType: ExternalAuthorType;
+  /** `user` / `bot` when the integration uploaded it, `agent` when an agent sent it (control API). */
+  authorType: ExternalAuthorType | "agent";
   content: Buffer;
 };
 

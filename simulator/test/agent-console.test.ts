@@ -26,6 +26,17 @@ describe("agent console page", () => {
     expect(html).not.toMatch(/innerHTML|outerHTML|insertAdjacentHTML|document\.write/);
   });
 
+  it('has an "Attach file" control and shows message files as same-origin links', async () => {
+    sim = await createSimulator();
+    const html = await (await fetch(`${sim.url}/console`)).text();
+    expect(html).toMatch(/<input type="file" id="attach" multiple/);
+    expect(html).toContain("Attach file");
+    // Files are read in the browser and sent as base64 to the control API; links are built from the
+    // pre-signed URL's path only (never an external URL), images inline.
+    expect(html).toContain("readAsDataURL");
+    expect(html).toContain('startsWith("/sim/files/")');
+  });
+
   it("redirects / to the console", async () => {
     sim = await createSimulator();
     const response = await fetch(`${sim.url}/`, { redirect: "manual" });

@@ -23,6 +23,12 @@ export async function loadEndpoints(
       endpoint.flow === undefined
         ? undefined
         : await loadFlowFile(resolve(baseDir, endpoint.flow), (path) => readFile(path, "utf8"));
+    const copilotFlow =
+      endpoint.copilot === undefined
+        ? undefined
+        : await loadFlowFile(resolve(baseDir, endpoint.copilot.flow), (path) => readFile(path, "utf8"), {
+            kind: "copilot",
+          });
     endpoints.set(id, {
       id,
       channel: endpoint.channel,
@@ -30,6 +36,7 @@ export async function loadEndpoints(
       locale: resolveLocale(endpoint.locale),
       presenceGraceMs: endpoint.presenceNotices.enabled ? endpoint.presenceNotices.graceSeconds * 1000 : null,
       ...(flow !== undefined ? { flow } : {}),
+      ...(copilotFlow !== undefined ? { copilotFlow } : {}),
       ...(endpoint.handover?.provider !== undefined ? { providerId: endpoint.handover.provider } : {}),
       // Both are present exactly when the channel is webhook (config validation's cross-check).
       ...(endpoint.callbackUrl !== undefined && endpoint.callbackSecret !== undefined

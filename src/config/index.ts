@@ -14,4 +14,6 @@ export {
   type ProviderConfig,
   type EightByEightProviderConfig,
   type EndpointConfig,
+  type CopilotConfig,
+  type CopilotAiConfig,
 } from "./schema.ts";

@@ -93,6 +93,56 @@ const endpoint = z.strictObject({
     .optional(),
 });
 
+/**
+ * The Copilot workspace, shared by every endpoint that has a copilot flow (`endpoints.<id>.copilot.flow`).
+ * Without `ai` the Copilot works offline (lexicon sentiment, extractive summary, quoted answers).
+ */
+const copilot = z.strictObject({
+  /** An OpenAI-compatible chat completions server; each failed call falls back to the offline answer. */
+  ai: z
+    .strictObject({
+      /** The API root including its version: https://api.openai.com/v1, http://localhost:11434/v1. */
+      baseUrl: httpUrl,
+      model: z.string({ error: "the model name (a non-empty string)" }).min(1, { error: "a model name" }),
+      /** Sent as a bearer token; optional because local servers need none. Write it as `${VAR}`. */
+      apiKey: z
+        .string()
+        .optional()
+        .transform((v) => (v === "" ? undefined : v)),
+      /** Per call; after it the offline answer is used. */
+      timeoutMs: z.int().min(100).max(120_000).default(10_000),
+    })
+    .optional(),
+  /** Markdown (.md) and text (.txt) files the knowledge tile searches; the path is relative to the config file. */
+  knowledge: z.strictObject({ folder: z.string().min(1, { error: "a folder path" }) }).optional(),
+  /** What the transcript (and the AI) never shows; each kind is masked unless switched off. */
+  redaction: z
+    .strictObject({
+      cardNumbers: z.boolean().default(true),
+      emails: z.boolean().default(true),
+      phoneNumbers: z.boolean().default(true),
+    })
+    .prefault({}),
+  /** The workspace link posted to the agent when a handover starts. */
+  link: z
+    .strictObject({
+      /** The message text; `{url}` is replaced by the link. Default: the message catalog's text. */
+      text: z
+        .string()
+        .refine((v) => v.includes("{url}"), { error: "a text containing {url}" })
+        .optional(),
+      /** Add a signed, expiring `auth` token (JWT) to the link; the URL token alone no longer opens it. */
+      signed: z.boolean().default(false),
+      /** Lifetime of a signed link. */
+      ttlMinutes: z
+        .int()
+        .min(1)
+        .max(7 * 24 * 60)
+        .default(60),
+    })
+    .prefault({}),
+});
+
 export const configSchema = z.strictObject({
   server: z
     .strictObject({
@@ -125,6 +175,7 @@ export const configSchema = z.strictObject({
     .prefault({}),
   providers: z.record(id, provider).default({}),
   endpoints: z.record(id, endpoint).default({}),
+  copilot: copilot.prefault({}),
 });
 
 /** The validated configuration, defaults applied. */
@@ -132,3 +183,5 @@ export type BatonConfig = z.output<typeof configSchema>;
 export type ProviderConfig = BatonConfig["providers"][string];
 export type EightByEightProviderConfig = Extract<ProviderConfig, { type: "8x8" }>;
 export type EndpointConfig = BatonConfig["endpoints"][string];
+export type CopilotConfig = BatonConfig["copilot"];
+export type CopilotAiConfig = NonNullable<CopilotConfig["ai"]>;

@@ -37,6 +37,7 @@ import { bannerOf } from "../handover/machine/index.ts";
 import { publishToSession, sessionLock } from "./session-topic.ts";
 import {
   isBotApiEndpoint,
+  fromProviderAttachment,
   toDataUrlAttachment,
   type EndpointRuntime,
   type SessionEvent,
@@ -60,6 +61,18 @@ export interface ConversationServiceDeps {
    * without a flow — of user messages and handover events meant for the external bot (the webhook channel).
    */
   readonly sessionEvents?: SessionEventSink;
+  /** The agent's Copilot workspace, told after commit of handover starts and every message shown. */
+  readonly copilot?: CopilotTriggers;
+}
+
+/**
+ * What the Copilot runner follows. Called after the change committed, under the session lock; the calls only
+ * queue work (a slow model must never hold up the conversation), so they return at once and never throw.
+ */
+export interface CopilotTriggers {
+  onHandoverStarted(session: StoredSession, handover: StoredHandover): void;
+  /** Every message of the session as shown (user, bot, agent, system). */
+  onMessage(session: StoredSession, message: ConversationMessage): void;
 }
 
 /** Outbox item kinds this service enqueues and handles. */
@@ -97,7 +110,10 @@ export function createConversationService(deps: ConversationServiceDeps) {
     constructor(readonly session: StoredSession) {}
 
     async flush(): Promise<void> {
-      for (const frame of this.frames.splice(0)) await publishToSession(bus, this.session.id, frame);
+      for (const frame of this.frames.splice(0)) {
+        await publishToSession(bus, this.session.id, frame);
+        if (frame.type === "message") deps.copilot?.onMessage(this.session, frame.message);
+      }
       if (this.kick) deps.kickOutbox();
       this.kick = false;
     }
@@ -214,6 +230,11 @@ export function createConversationService(deps: ConversationServiceDeps) {
           break;
         case "end":
           break;
+        // Copilot actions come from copilot flows only (a main flow with a tile node does not load).
+        case "copilot.grid":
+        case "copilot.tile":
+        case "copilot.sendData":
+          break;
       }
     }
     await deliverFlowOutputs(turn, result.outputs.slice(next));
@@ -286,6 +307,7 @@ export function createConversationService(deps: ConversationServiceDeps) {
       "handover requested",
     );
     await executeEffects(turn, created.handover, started.effects);
+    deps.copilot?.onHandoverStarted(turn.session, created.handover);
     return handoverId;
   }
 
@@ -428,11 +450,7 @@ export function createConversationService(deps: ConversationServiceDeps) {
           ...(effect.agentName !== undefined ? { agentName: effect.agentName } : {}),
           ...(effect.attachments.length > 0
             ? {
-                attachments: effect.attachments.map((a) => ({
-                  name: a.fileName,
-                  url: a.url,
-                  contentType: a.kind,
-                })),
+                attachments: effect.attachments.map(fromProviderAttachment),
               }
             : {}),
           ...(effect.cards.length > 0 ? { card: effect.cards[0]!.content as Record<string, unknown> } : {}),
@@ -1001,8 +1019,13 @@ export function createConversationService(deps: ConversationServiceDeps) {
       sources: ["user", "bot", "system"],
     });
     return messages
-      .filter((m) => m.text !== undefined && m.text !== "")
-      .map((m) => ({ source: m.source, text: m.text!, at: m.createdAt }));
+      .filter((m) => (m.text !== undefined && m.text !== "") || (m.attachments?.length ?? 0) > 0)
+      .map((m) => ({
+        source: m.source,
+        text: m.text ?? "",
+        at: m.createdAt,
+        ...((m.attachments?.length ?? 0) > 0 ? { attachments: m.attachments!.map((a) => a.name) } : {}),
+      }));
   }
 }
 

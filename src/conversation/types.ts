@@ -12,6 +12,8 @@ export interface EndpointRuntime {
   readonly urlToken: string;
   /** Absent for endpoints driven by an external bot through the bot API. */
   readonly flow?: Flow;
+  /** The Agent Copilot workspace's flow (`endpoints.<id>.copilot.flow`); without it there is no workspace. */
+  readonly copilotFlow?: Flow;
   /** The provider a handoverToAgent node uses when it names none (`endpoints.<id>.handover.provider`). */
   readonly providerId?: string;
   readonly locale: Locale;
@@ -58,8 +60,61 @@ export function toDataUrlAttachment(file: IncomingAttachment): MessageAttachment
     name: file.name,
     contentType: file.contentType,
     url: `data:${file.contentType};base64,${file.base64}`,
-    size: Math.floor((file.base64.length * 3) / 4),
+    size: base64ByteLength(file.base64),
   };
+}
+
+/**
+ * An agent's file as the user gets it. Providers report a kind (8x8: image | video | audio | file), not a
+ * MIME type, so the type is told from the file name's extension; when the name does not tell (or says
+ * something else than the kind), `contentType` is left out rather than guessed.
+ */
+export function fromProviderAttachment(file: {
+  readonly fileName: string;
+  readonly url: string;
+  readonly kind: string;
+}): MessageAttachment {
+  const extension = /\.([a-z0-9]+)$/i.exec(file.fileName)?.[1]?.toLowerCase();
+  const byName = extension === undefined ? undefined : contentTypesByExtension[extension];
+  const major = byName?.split("/")[0];
+  const agrees = file.kind === "file" ? major === "application" || major === "text" : major === file.kind;
+  return {
+    name: file.fileName,
+    url: file.url,
+    ...(byName !== undefined && agrees ? { contentType: byName } : {}),
+  };
+}
+
+const contentTypesByExtension: Readonly<Record<string, string>> = {
+  png: "image/png",
+  jpg: "image/jpeg",
+  jpeg: "image/jpeg",
+  gif: "image/gif",
+  webp: "image/webp",
+  bmp: "image/bmp",
+  heic: "image/heic",
+  mp4: "video/mp4",
+  mov: "video/quicktime",
+  webm: "video/webm",
+  mp3: "audio/mpeg",
+  m4a: "audio/mp4",
+  ogg: "audio/ogg",
+  wav: "audio/wav",
+  pdf: "application/pdf",
+  txt: "text/plain",
+  csv: "text/csv",
+  json: "application/json",
+  zip: "application/zip",
+  doc: "application/msword",
+  docx: "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+  xls: "application/vnd.ms-excel",
+  xlsx: "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+};
+
+/** The decoded size of base64 text: 3 bytes per 4 characters, less one per `=` of padding. */
+function base64ByteLength(base64: string): number {
+  const padding = base64.endsWith("==") ? 2 : base64.endsWith("=") ? 1 : 0;
+  return Math.floor(((base64.length - padding) * 3) / 4);
 }
 
 /**

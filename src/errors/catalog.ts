@@ -94,6 +94,51 @@ export const errorCatalog = {
     message: "The web chat page is not built: run `npm run build:web` (npm start does it).",
     status: 503,
   },
+  // copilot
+  BATON_ERR_COPILOT_NOT_BUILT: {
+    message: "The Copilot workspace is not built: run `npm run build` (npm start does it).",
+    status: 503,
+  },
+  BATON_ERR_COPILOT_ACCESS_DENIED: {
+    message: "No Copilot workspace for this link.",
+    status: 404,
+    wsClose: 4404,
+  },
+  BATON_ERR_COPILOT_RATE_LIMITED: {
+    message: "Too many refused Copilot links from this address; try again in a minute.",
+    status: 429,
+    wsClose: 4429,
+  },
+  BATON_ERR_COPILOT_FRAME_INVALID: {
+    message: "The Copilot workspace frame is not valid.",
+    status: 400,
+    wsClose: 4400,
+  },
+  BATON_ERR_COPILOT_TILE_UNKNOWN: {
+    message: "The copilot flow updated a tile that is not in the grid.",
+    status: 400,
+  },
+  BATON_ERR_COPILOT_TILE_KIND: {
+    message: "The copilot flow sent data to a tile that is not an HTML or iFrame tile.",
+    status: 400,
+  },
+  BATON_ERR_COPILOT_TILE_FAILED: {
+    message: "A copilot tile could not be computed.",
+    status: 500,
+  },
+  BATON_ERR_COPILOT_AI_UNAVAILABLE: {
+    message: "The AI model did not answer usably; the offline Copilot answered instead.",
+    status: 502,
+  },
+  BATON_ERR_COPILOT_KNOWLEDGE_UNREADABLE: {
+    message: "The Copilot's knowledge folder, or a file in it, cannot be read.",
+    status: 500,
+  },
+  BATON_ERR_COPILOT_KNOWLEDGE_LIMIT: {
+    message:
+      "A knowledge file or the knowledge folder is over the indexing limits; the excess is not indexed.",
+    status: 500,
+  },
   // handover
   BATON_ERR_HANDOVER_NOT_FOUND: {
     message: "No handover is known for this provider conversation (yet); the event is retried.",

@@ -44,6 +44,8 @@ const idle: Position = { entrypoint: null, waiting: "none" };
  *   open (a late resolve after closeHandover). With `run: "nextUserMessage"` a terminal status only moves
  *   the position; the next input runs there and sees the outcome as `input.handover`.
  * - `start` runs from `start`, keeping the context; ignored while a handover is open.
+ * - `copilot` (copilot flows) runs from `start` once and leaves the flow idle; `input` is the trigger's
+ *   CopilotFlowInput.
  *
  * More than `maxSteps` nodes in one run stops it with BATON_ERR_FLOW_LOOP in `errors`; the flow goes idle
  * (or, with a handover open, keeps waiting for it at the same entrypoint).
@@ -86,11 +88,14 @@ class Run implements NodeRuntime {
     // The run works on its own copy: the caller's state is never changed, and a failed run changes nothing.
     this.context = copyJson<Record<string, unknown>>(state.context);
     this.scope = {
-      input: {
-        text: trigger.kind === "input" ? (trigger.text ?? null) : null,
-        data: trigger.kind === "input" ? (trigger.data ?? null) : null,
-        handover: trigger.kind === "handover" ? trigger.handover : (state.pendingHandover ?? null),
-      },
+      input:
+        trigger.kind === "copilot"
+          ? { ...trigger.input, data: null }
+          : {
+              text: trigger.kind === "input" ? (trigger.text ?? null) : null,
+              data: trigger.kind === "input" ? (trigger.data ?? null) : null,
+              handover: trigger.kind === "handover" ? trigger.handover : (state.pendingHandover ?? null),
+            },
       context: this.context,
       session: ports.session,
     };
@@ -124,6 +129,10 @@ class Run implements NodeRuntime {
       case "handover":
         if (!this.handoverOpen) return this.unchanged();
         return this.finish(await this.onHandover(trigger));
+      case "copilot":
+        // A copilot flow keeps no position: every trigger runs it once from its start.
+        await this.runFrom(this.flow.start);
+        return this.finish(idle);
     }
   }
 

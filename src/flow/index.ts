@@ -1,10 +1,21 @@
 export { runFlow, initialFlowState, defaultMaxSteps } from "./engine.ts";
-export { checkFlow, parseFlow, formatFlowIssue, type FlowIssue, type FlowCheckResult } from "./load.ts";
+export {
+  checkFlow,
+  parseFlow,
+  formatFlowIssue,
+  type FlowIssue,
+  type FlowCheckResult,
+  type FlowLoadOptions,
+} from "./load.ts";
 export { loadFlowFile, type ReadTextFile } from "./load-file.ts";
 export type {
   Flow,
   FlowAction,
   FlowActionRequest,
+  FlowKind,
+  CopilotFlowInput,
+  CopilotGridSpec,
+  CopilotTileSpec,
   FlowHandoverRequest,
   FlowHttpRequest,
   FlowHttpResponse,

@@ -1,9 +1,9 @@
 import { isNode, LineCounter, parseDocument, type Document } from "yaml";
 import { z } from "zod";
 import { BatonError } from "../errors/index.ts";
-import { definitionOf, isFlowNodeType, nodeRegistry, type FlowNode } from "./nodes/index.ts";
+import { allowedIn, definitionOf, isFlowNodeType, nodeRegistry, type FlowNode } from "./nodes/index.ts";
 import { nodeIdExpectation, nodeIdPattern, nodeRef } from "./nodes/fields.ts";
-import type { Flow } from "./types.ts";
+import type { Flow, FlowKind } from "./types.ts";
 
 /** One problem in a flow file: where (file, line, node, field) and what was expected there. */
 export interface FlowIssue {
@@ -30,7 +30,14 @@ const flowSchema = z.strictObject({
     .refine((nodes) => Object.keys(nodes).length > 0, { error: "at least one node" }),
 });
 
-const nodeTypes = Object.keys(nodeRegistry).join(", ");
+const nodeTypesOf = (kind: FlowKind) =>
+  (Object.keys(nodeRegistry) as (keyof typeof nodeRegistry)[]).filter((type) => allowedIn(type, kind));
+
+export interface FlowLoadOptions {
+  readonly file: string;
+  /** `main` (default): an endpoint's conversation flow; `copilot`: an endpoint's Copilot workspace flow. */
+  readonly kind?: FlowKind;
+}
 
 /**
  * Parses and validates a YAML flow, collecting every problem at once: YAML syntax, unknown keys, wrong
@@ -41,8 +48,9 @@ const nodeTypes = Object.keys(nodeRegistry).join(", ");
  * const result = checkFlow(text, { file: "flows/demo.yaml" });
  * if (!result.ok) for (const issue of result.issues) console.error(formatFlowIssue(issue));
  */
-export function checkFlow(yamlText: string, options: { file: string }): FlowCheckResult {
+export function checkFlow(yamlText: string, options: FlowLoadOptions): FlowCheckResult {
   const { file } = options;
+  const kind = options.kind ?? "main";
   const lineCounter = new LineCounter();
   // Positions come from a LineCounter rather than yaml's pretty errors, which quote the offending line.
   const document = parseDocument(yamlText, { prettyErrors: false, uniqueKeys: true, lineCounter });
@@ -77,7 +85,19 @@ export function checkFlow(yamlText: string, options: { file: string }): FlowChec
     }
     const type: unknown = isRecord(rawNode) ? rawNode.type : undefined;
     if (!isFlowNodeType(type)) {
-      issues.push({ file, line: at(["type"]), nodeId, field: "type", expected: `one of ${nodeTypes}` });
+      const known = nodeTypesOf(kind).join(", ");
+      issues.push({ file, line: at(["type"]), nodeId, field: "type", expected: `one of ${known}` });
+      continue;
+    }
+    if (!allowedIn(type, kind)) {
+      const where = kind === "main" ? "a copilot flow only" : "a main (conversation) flow only";
+      issues.push({
+        file,
+        line: at(["type"]),
+        nodeId,
+        field: "type",
+        expected: `a node type of a ${kind} flow ("${type}" belongs in ${where}; ${kind} flow nodes: ${nodeTypesOf(kind).join(", ")})`,
+      });
       continue;
     }
     const schema: z.ZodType = nodeRegistry[type].schema;
@@ -97,7 +117,13 @@ export function checkFlow(yamlText: string, options: { file: string }): FlowChec
       );
       continue;
     }
-    nodes.set(nodeId, { ...(result.data as Omit<FlowNode, "id">), id: nodeId } as FlowNode);
+    const node = { ...(result.data as Omit<FlowNode, "id">), id: nodeId } as FlowNode;
+    if (kind === "copilot" && node.type === "goTo" && node.wait) {
+      // A copilot flow runs once per trigger from its start; there is nothing to wait for.
+      issues.push({ file, line: at(["wait"]), nodeId, field: "wait", expected: "false in a copilot flow" });
+      continue;
+    }
+    nodes.set(nodeId, node);
   }
 
   const declared = new Set(Object.keys(rawNodes));
@@ -119,11 +145,14 @@ export function checkFlow(yamlText: string, options: { file: string }): FlowChec
     }
   }
   if (!top.success || issues.length > 0) return { ok: false, issues };
-  return { ok: true, flow: { id: top.data.id ?? idFromFile(file), start: top.data.start, nodes, file } };
+  return {
+    ok: true,
+    flow: { id: top.data.id ?? idFromFile(file), kind, start: top.data.start, nodes, file },
+  };
 }
 
 /** Like checkFlow, but throws BATON_ERR_FLOW_INVALID with `{ file, issues }` listing every problem. */
-export function parseFlow(yamlText: string, options: { file: string }): Flow {
+export function parseFlow(yamlText: string, options: FlowLoadOptions): Flow {
   const result = checkFlow(yamlText, options);
   if (!result.ok)
     throw new BatonError("BATON_ERR_FLOW_INVALID", { file: options.file, issues: result.issues });

@@ -5,12 +5,20 @@
  */
 import type { BatonError } from "../errors/index.ts";
 import type { FlowHandoverInput, HandoverRequest } from "../handover/types.ts";
+import type { CopilotGrid, TilePlacement } from "../protocol/copilot.ts";
 import type { QuickReply } from "../protocol/messages.ts";
 import type { FlowNode } from "./nodes/index.ts";
+
+/**
+ * `main`: the conversation flow an endpoint runs for its users. `copilot`: the flow that fills the agent's
+ * Copilot workspace (tile nodes plus logic nodes; no say, question or handover nodes).
+ */
+export type FlowKind = "main" | "copilot";
 
 /** A flow that passed validation: every node id it names exists and every expression parsed. */
 export interface Flow {
   readonly id: string;
+  readonly kind: FlowKind;
   /** Where a session starts, and where the next input starts once the flow is idle. */
   readonly start: string;
   readonly nodes: ReadonlyMap<string, FlowNode>;
@@ -62,7 +70,56 @@ export type FlowTrigger =
       readonly run?: "now" | "nextUserMessage";
     }
   /** A new session (or a restart of it): runs from `start`, keeping the context. */
-  | { readonly kind: "start" };
+  | { readonly kind: "start" }
+  /** A copilot flow's run: always from `start`, once, never waiting (see CopilotFlowInput). */
+  | { readonly kind: "copilot"; readonly input: CopilotFlowInput };
+
+/** What a copilot flow reads as `input.*`. */
+export interface CopilotFlowInput {
+  readonly trigger: "handover" | "userMessage" | "agentMessage" | "postback" | "search";
+  /** The message's text (userMessage, agentMessage); null otherwise. */
+  readonly text: string | null;
+  /** `SDK.postback(value)` from an HTML/iFrame tile, or an Adaptive Card submit (trigger postback). */
+  readonly postback: { readonly tileId: string; readonly value: unknown } | null;
+  /** A search typed into a knowledge tile (trigger search). */
+  readonly search: { readonly tileId: string; readonly query: string } | null;
+  /** The session's latest handover as the agent side sees it. */
+  readonly handover: {
+    readonly status: string;
+    readonly queue: string | null;
+    readonly agent: string | null;
+  } | null;
+}
+
+/** What a tile node asks the copilot runner to put into a tile; templates and expressions are rendered. */
+export type CopilotTileSpec =
+  | { readonly kind: "transcript" }
+  | { readonly kind: "sentiment"; readonly input: "lastInput" | "last10" }
+  /** Without `query` the runner uses the agent's search in this tile, else the last user message. */
+  | { readonly kind: "knowledge"; readonly query?: string; readonly copyable: boolean }
+  | {
+      readonly kind: "nextAction";
+      readonly copyable: boolean;
+      /** A fixed suggestion; without it the suggestion comes from the knowledge folder. */
+      readonly text?: string;
+      readonly query?: string;
+    }
+  | {
+      readonly kind: "identity";
+      readonly fields: readonly { readonly label: string; readonly value: string }[];
+      readonly imageUrl?: string;
+      readonly layout: "horizontal" | "vertical";
+    }
+  | { readonly kind: "summary"; readonly copyable: boolean }
+  | { readonly kind: "html"; readonly html: string; readonly data?: unknown }
+  | { readonly kind: "iframe"; readonly url: string; readonly data?: unknown }
+  | { readonly kind: "adaptiveCard"; readonly card: Readonly<Record<string, unknown>> };
+
+/** A setGrid node's grid and tiles. */
+export interface CopilotGridSpec {
+  readonly grid: CopilotGrid;
+  readonly tiles: Readonly<Record<string, { readonly placement: TilePlacement; readonly title?: string }>>;
+}
 
 /** Something to show. Outside a handover the runtime drops what is meant only for the agent. */
 export interface FlowOutput {
@@ -86,7 +143,21 @@ export type FlowActionRequest =
   | { readonly type: "handover.start"; readonly nodeId: string; readonly request: FlowHandoverRequest }
   | { readonly type: "handover.close"; readonly nodeId: string }
   | { readonly type: "handover.setInactivity"; readonly nodeId: string; readonly seconds: number }
-  | { readonly type: "end"; readonly nodeId: string };
+  | { readonly type: "end"; readonly nodeId: string }
+  /** Copilot flows only (a main flow with a copilot node does not load). */
+  | { readonly type: "copilot.grid"; readonly nodeId: string; readonly spec: CopilotGridSpec }
+  | {
+      readonly type: "copilot.tile";
+      readonly nodeId: string;
+      readonly tileId: string;
+      readonly spec: CopilotTileSpec;
+    }
+  | {
+      readonly type: "copilot.sendData";
+      readonly nodeId: string;
+      readonly tileId: string;
+      readonly data: unknown;
+    };
 
 /**
  * Something for the runtime to do after the run. `outputsBefore` is how many of the run's outputs came

@@ -23,6 +23,8 @@ const texts = {
     "agent.userLeft": "The user has left the chat.",
     "agent.userReturned": "The user is back in the chat.",
     "agent.defaultName": "An agent",
+    "copilot.link": "Agent Copilot for this conversation: {url}",
+    "copilot.noSuggestion": "No suggestion yet.",
   },
   de: {
     "handover.connecting": "Sie werden mit einem Mitarbeiter verbunden…",
@@ -39,6 +41,8 @@ const texts = {
     "agent.userLeft": "Der Nutzer hat den Chat verlassen.",
     "agent.userReturned": "Der Nutzer ist zurück im Chat.",
     "agent.defaultName": "Ein Mitarbeiter",
+    "copilot.link": "Agent Copilot für dieses Gespräch: {url}",
+    "copilot.noSuggestion": "Noch kein Vorschlag.",
   },
 } as const satisfies Record<Locale, Record<string, string>>;
 

@@ -110,8 +110,11 @@ export interface WebhookResponse {
 /** One line of the bot conversation given to the agent when a handover starts. */
 export interface TranscriptEntry {
   readonly source: "user" | "bot" | "agent" | "system";
+  /** May be empty when the message was only files. */
   readonly text: string;
   readonly at: string;
+  /** Names of the files sent with the message (the history names them; the files are not re-sent). */
+  readonly attachments?: readonly string[];
 }
 
 /** Who the end user is, as far as the session knows (shown to the agent; drives 8x8 CRM screen pops). */

@@ -11,6 +11,7 @@ import { createHandoverRepository } from "./repositories/handovers.ts";
 import { createMessageRepository } from "./repositories/messages.ts";
 import { createOutboxRepository } from "./repositories/outbox.ts";
 import { createSessionRepository } from "./repositories/sessions.ts";
+import { createCopilotLinkKeyRepository, createCopilotWorkspaceRepository } from "./repositories/copilot.ts";
 import { createTimerRepository } from "./repositories/timers.ts";
 import { createWebhookEventRepository } from "./repositories/webhook-events.ts";
 import type { Database } from "./schema.ts";
@@ -67,6 +68,8 @@ function createRepositories(db: Kysely<Database>): StoreRepositories {
     handovers: createHandoverRepository(db),
     outbox: createOutboxRepository(db),
     timers: createTimerRepository(db),
+    copilotWorkspaces: createCopilotWorkspaceRepository(db),
+    copilotLinkKeys: createCopilotLinkKeyRepository(db),
   };
 }
 

@@ -102,6 +102,19 @@ export interface TimersTable {
   updated_at: UpdatedAt;
 }
 
+export interface CopilotWorkspacesTable {
+  session_id: string;
+  state: Jsonb<Record<string, unknown>>;
+  version: ColumnType<number, number | undefined, number>;
+  updated_at: UpdatedAt;
+}
+
+export interface CopilotLinkKeysTable {
+  kid: string;
+  secret: string;
+  created_at: CreatedAt;
+}
+
 export interface Database {
   webhook_events: WebhookEventsTable;
   endpoint_tokens: EndpointTokensTable;
@@ -110,4 +123,6 @@ export interface Database {
   handovers: HandoversTable;
   outbox: OutboxTable;
   timers: TimersTable;
+  copilot_workspaces: CopilotWorkspacesTable;
+  copilot_link_keys: CopilotLinkKeysTable;
 }

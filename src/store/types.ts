@@ -81,6 +81,8 @@ export interface StoreRepositories {
   readonly handovers: HandoverRepository;
   readonly outbox: OutboxRepository;
   readonly timers: TimerRepository;
+  readonly copilotWorkspaces: CopilotWorkspaceRepository;
+  readonly copilotLinkKeys: CopilotLinkKeyRepository;
 }
 
 export interface Store extends StoreRepositories {
@@ -376,4 +378,46 @@ export interface TimerRepository {
    * arm an in-process wake-up; undefined when none is scheduled.
    */
   nextDueAt(): Promise<Date | undefined>;
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Copilot
+
+export interface StoredCopilotWorkspace {
+  readonly sessionId: string;
+  /** The runner's workspace state (opaque here). */
+  readonly state: JsonObject;
+  /** +1 per save: a save names the version it read, so two writers cannot overwrite each other. */
+  readonly version: number;
+  readonly updatedAt: Date;
+}
+
+export interface CopilotWorkspaceRepository {
+  get(sessionId: string): Promise<StoredCopilotWorkspace | undefined>;
+  /**
+   * Saves the state. `expectedVersion` null creates the row (a conflict when it exists); otherwise the row is
+   * updated only if its version is still `expectedVersion`.
+   */
+  save(
+    sessionId: string,
+    state: JsonObject,
+    expectedVersion: number | null,
+  ): Promise<{ ok: true; version: number } | { ok: false; reason: "version_conflict" }>;
+}
+
+export interface CopilotLinkKey {
+  readonly kid: string;
+  /** Base64url of 32 random bytes (an HS256 key). A credential: never logged. */
+  readonly secret: string;
+  readonly createdAt: Date;
+}
+
+export interface CopilotLinkKeyRepository {
+  /** The most recently created key. */
+  newest(): Promise<CopilotLinkKey | undefined>;
+  get(kid: string): Promise<CopilotLinkKey | undefined>;
+  /** Adds a key made at `createdAt` (the caller's clock, which verification compares with); a kid that exists is left as it is. */
+  add(kid: string, secret: string, createdAt: Date): Promise<void>;
+  /** Removes keys created before `before`; returns how many. */
+  deleteCreatedBefore(before: Date): Promise<number>;
 }

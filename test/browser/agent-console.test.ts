@@ -101,4 +101,45 @@ describe("agent console (a person in a real browser)", () => {
         e.data?.state === "idle",
     );
   });
+
+  it("shows the user's uploaded image inline and lets the agent attach a file", async () => {
+    const png = Buffer.from(
+      "89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c489" +
+        "0000000d49444154789c6360f8cfc0f01f0005000201e5273ea20000000049454e44ae426082",
+      "hex",
+    );
+    const { conversationId } = await client.conversations.create({ channelId, user: { name: "Bea Files" } });
+    const uploaded = await client.attachments.upload(conversationId, {
+      bytes: png,
+      fileName: "from-user.png",
+      contentType: "image/png",
+      authorType: "user",
+    });
+    await client.messages.send(conversationId, { authorType: "user", attachments: [{ id: uploaded.id }] });
+
+    const page = await browser.page();
+    await page.goto(`${simulator.url}/console`);
+    await page.getByRole("button", { name: /Bea Files/ }).click();
+    const userImage = page.locator("#messages .message.user img");
+    await expect
+      .poll(() => userImage.evaluate((img) => (img as unknown as { naturalWidth: number }).naturalWidth))
+      .toBe(1);
+    expect(await page.locator("#messages .message.user a").innerText()).toContain("from-user.png");
+
+    await page.locator("#accept").click();
+    await expect.poll(() => page.locator("#attach").isDisabled()).toBe(false);
+    await page.locator("#attach").setInputFiles({
+      name: "notes.txt",
+      mimeType: "text/plain",
+      buffer: Buffer.from("call back at 5"),
+    });
+    await page.getByRole("button", { name: "Send" }).click();
+    const sent = await delivered(
+      (e) =>
+        e.eventType === "MESSAGE" && e.conversationId === conversationId && e.data?.sender?.type === "agent",
+    );
+    const attachments = (sent.data as { attachments?: { fileName: string; type: string }[] }).attachments;
+    expect(attachments?.map((a) => [a.fileName, a.type])).toEqual([["notes.txt", "file"]]);
+    await expect.poll(() => page.locator("#messages .message.agent a").innerText()).toContain("notes.txt");
+  });
 });

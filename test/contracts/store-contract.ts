@@ -792,6 +792,57 @@ export function runStoreContract(name: string, open: () => Promise<Store>): void
       }
     }
 
+    describe("copilot workspaces", () => {
+      it("creates once, then updates only at the version read, and goes with its session", async () => {
+        const { session } = await store.sessions.getOrCreate({
+          endpointId: "web",
+          userId: `copilot-${provider}`,
+          sessionId: "s",
+        });
+        expect(await store.copilotWorkspaces.get(session.id)).toBeUndefined();
+        expect(await store.copilotWorkspaces.get("not-a-uuid")).toBeUndefined();
+        expect(await store.copilotWorkspaces.save(session.id, { tiles: [1] }, null)).toEqual({
+          ok: true,
+          version: 1,
+        });
+        expect(await store.copilotWorkspaces.save(session.id, { tiles: [] }, null)).toEqual({
+          ok: false,
+          reason: "version_conflict",
+        });
+        expect(await store.copilotWorkspaces.save(session.id, { tiles: [1, 2] }, 1)).toEqual({
+          ok: true,
+          version: 2,
+        });
+        expect(await store.copilotWorkspaces.save(session.id, { tiles: [] }, 1)).toEqual({
+          ok: false,
+          reason: "version_conflict",
+        });
+        const stored = await store.copilotWorkspaces.get(session.id);
+        expect(stored).toMatchObject({ sessionId: session.id, state: { tiles: [1, 2] }, version: 2 });
+        expect(stored?.updatedAt).toBeInstanceOf(Date);
+      });
+
+      it("keeps link keys by kid, newest first, and deletes old ones", async () => {
+        const base = Date.parse("2030-01-01T00:00:00Z") + counter * 1000;
+        await store.copilotLinkKeys.add(`${provider}-old`, "c2VjcmV0MQ", new Date(base));
+        await store.copilotLinkKeys.add(`${provider}-new`, "c2VjcmV0Mg", new Date(base + 500));
+        await store.copilotLinkKeys.add(`${provider}-new`, "ignored", new Date(base + 900));
+        expect(await store.copilotLinkKeys.get(`${provider}-new`)).toEqual({
+          kid: `${provider}-new`,
+          secret: "c2VjcmV0Mg",
+          createdAt: new Date(base + 500),
+        });
+        expect((await store.copilotLinkKeys.newest())?.createdAt.getTime()).toBeGreaterThanOrEqual(
+          base + 500,
+        );
+        expect(await store.copilotLinkKeys.deleteCreatedBefore(new Date(base + 100))).toBeGreaterThanOrEqual(
+          1,
+        );
+        expect(await store.copilotLinkKeys.get(`${provider}-old`)).toBeUndefined();
+        expect(await store.copilotLinkKeys.get(`${provider}-new`)).toBeDefined();
+      });
+    });
+
     describe("timers", () => {
       it("claims a timer only once it is due, and only once", async () => {
         await drainTimers();

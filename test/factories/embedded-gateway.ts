@@ -2,13 +2,15 @@ import { createServer } from "node:net";
 import { fileURLToPath } from "node:url";
 import { onTestFinished } from "vitest";
 import { validateConfig } from "../../src/config/index.ts";
-import { createGateway, type Gateway } from "../../src/index.ts";
+import { createGateway, type Gateway, type GatewayOptions } from "../../src/index.ts";
 import { createChatGatewayClient } from "../../src/providers/8x8/client.ts";
 import { ensureEightByEightSetup } from "../../src/providers/8x8/setup.ts";
 import { createSilentLogger } from "../../src/telemetry/logger.ts";
 import { createSimulator, type Simulator, type SimulatorOptions } from "../../simulator/src/index.ts";
 
 export const demoFlow = fileURLToPath(new URL("../../flows/demo.yaml", import.meta.url));
+export const demoCopilotFlow = fileURLToPath(new URL("../../flows/copilot.yaml", import.meta.url));
+export const repoKnowledge = fileURLToPath(new URL("../../knowledge", import.meta.url));
 
 /** A port that was free a moment ago (the gateway's URL must be known before it starts: 8x8's webhook). */
 export async function freePort(): Promise<number> {
@@ -44,6 +46,14 @@ export async function startEmbedded(
     reorderWindowMs?: number;
     /** The web chat's grace before the agent hears "the user left" (the gateway's default is 5 s). */
     disconnectGraceMs?: number;
+    /** The web endpoint's copilot flow (none by default). */
+    copilotFlow?: string;
+    /** The config's `copilot:` section. */
+    copilot?: Record<string, unknown>;
+    /** More endpoints next to `web`. */
+    endpoints?: Record<string, unknown>;
+    /** Copilot gateway options (AI, knowledge, refusals per minute). */
+    gatewayCopilot?: GatewayOptions["copilot"];
   } = {},
 ): Promise<EmbeddedSetup> {
   const simulator = await createSimulator({ retry: { baseDelayMs: 20 }, ...options.simulator });
@@ -70,8 +80,15 @@ export async function startEmbedded(
       },
     },
     endpoints: {
-      web: { channel: "webchat", flow: options.flow ?? demoFlow, handover: { provider: "eight" } },
+      web: {
+        channel: "webchat",
+        flow: options.flow ?? demoFlow,
+        handover: { provider: "eight" },
+        ...(options.copilotFlow === undefined ? {} : { copilot: { flow: options.copilotFlow } }),
+      },
+      ...options.endpoints,
     },
+    ...(options.copilot === undefined ? {} : { copilot: options.copilot }),
   });
   if (!config.ok) throw new Error(JSON.stringify(config.issues));
   const start = () =>
@@ -82,6 +99,7 @@ export async function startEmbedded(
       ...(options.disconnectGraceMs !== undefined
         ? { webchat: { disconnectGraceMs: options.disconnectGraceMs } }
         : {}),
+      ...(options.gatewayCopilot === undefined ? {} : { copilot: options.gatewayCopilot }),
     });
   let gateway = await start();
   onTestFinished(async () => {

@@ -2,6 +2,21 @@ import { request } from "undici";
 import type { ConversationSummary, Simulator } from "../../simulator/src/index.ts";
 import { waitFor } from "./wait-for.ts";
 
+/** A message as the simulator's control API lists it (8x8's MessageResult plus attachment details). */
+export interface SimulatorMessage {
+  readonly id: string;
+  readonly text: string;
+  readonly author: { readonly id: string; readonly type: string };
+  readonly attachments: readonly {
+    readonly id: string;
+    readonly fileName: string;
+    readonly contentType: string;
+    readonly type: string;
+    readonly sizeInBytes: number;
+    readonly url: string;
+  }[];
+}
+
 /** Plays the 8x8 agent through the simulator's control API, as the agent console does. */
 export function simulatorAgent(simulator: Simulator) {
   async function control(method: "GET" | "POST", path: string, body?: unknown): Promise<unknown> {
@@ -26,6 +41,23 @@ export function simulatorAgent(simulator: Simulator) {
       control("POST", `/conversations/${conversationId}/accept`, agentId !== undefined ? { agentId } : {}),
     say: (conversationId: string, text: string) =>
       control("POST", `/conversations/${conversationId}/messages`, { text }),
+    /** The agent sends files (and optional text), as the console's "Attach file" does. */
+    sendFiles: (
+      conversationId: string,
+      files: readonly { fileName: string; contentType: string; base64: string }[],
+      text?: string,
+    ) =>
+      control("POST", `/conversations/${conversationId}/messages`, {
+        attachments: files,
+        ...(text !== undefined ? { text } : {}),
+      }),
+    /** The conversation's messages with each attachment's name, type and pre-signed link, oldest first. */
+    async messages(conversationId: string): Promise<SimulatorMessage[]> {
+      const body = (await control("GET", `/conversations/${conversationId}/messages`)) as {
+        messages: SimulatorMessage[];
+      };
+      return body.messages;
+    },
     typing: (conversationId: string) => control("POST", `/conversations/${conversationId}/typing`, {}),
     transfer: (conversationId: string, queueId: string) =>
       control("POST", `/conversations/${conversationId}/transfer`, { queueId }),

@@ -12,6 +12,11 @@ export interface WebchatTestClient {
   send(frame: WebchatClientFrame): void;
   /** Sends a user message and resolves with its ack's seq. */
   say(text: string, extra?: Partial<Extract<WebchatClientFrame, { type: "message" }>>): Promise<number>;
+  /** Sends files (with optional text), as the page's attach button does, and resolves with the ack's seq. */
+  sendFiles(
+    files: NonNullable<Extract<WebchatClientFrame, { type: "message" }>["attachments"]>,
+    text?: string,
+  ): Promise<number>;
   waitForFrame<T extends WebchatServerFrame>(
     match: (frame: WebchatServerFrame) => frame is T,
     timeoutMs?: number,
@@ -46,20 +51,29 @@ export async function connectWebchat(
   const send = (frame: WebchatClientFrame) => socket.send(JSON.stringify(frame));
   send({ type: "hello", ...hello });
   let counter = 0;
+  const nextClientMessageId = () => {
+    counter += 1;
+    return `${hello.sessionId}-${counter}-${Math.random().toString(16).slice(2)}`;
+  };
+  const acked = (clientMessageId: string) =>
+    client.waitForFrame(
+      (f): f is Extract<WebchatServerFrame, { type: "ack" }> =>
+        f.type === "ack" && f.clientMessageId === clientMessageId,
+    );
 
   const client: WebchatTestClient = {
     frames,
     messages: () => frames.flatMap((f) => (f.type === "message" ? [f.message] : [])),
     send,
     async say(text, extra = {}) {
-      counter += 1;
-      const clientMessageId = `${hello.sessionId}-${counter}-${Math.random().toString(16).slice(2)}`;
+      const clientMessageId = nextClientMessageId();
       send({ type: "message", clientMessageId, text, ...extra });
-      const ack = await client.waitForFrame(
-        (f): f is Extract<WebchatServerFrame, { type: "ack" }> =>
-          f.type === "ack" && f.clientMessageId === (extra.clientMessageId ?? clientMessageId),
-      );
-      return ack.seq;
+      return (await acked(extra.clientMessageId ?? clientMessageId)).seq;
+    },
+    async sendFiles(files, text) {
+      const clientMessageId = nextClientMessageId();
+      send({ type: "message", clientMessageId, attachments: files, ...(text !== undefined ? { text } : {}) });
+      return (await acked(clientMessageId)).seq;
     },
     waitForFrame(match, timeoutMs = 10_000) {
       return waitFor(() => frames.find(match), timeoutMs, "a web chat frame");

@@ -73,6 +73,8 @@ export async function startCommand(argv: string[], io: CliIo): Promise<number> {
 
 /** The demo flow ships with Baton; found relative to this file so `npx baton start` works from anywhere. */
 const demoFlow = fileURLToPath(new URL("../../../flows/demo.yaml", import.meta.url));
+const demoCopilotFlow = fileURLToPath(new URL("../../../flows/copilot.yaml", import.meta.url));
+const demoKnowledge = fileURLToPath(new URL("../../../knowledge", import.meta.url));
 
 function embeddedConfig(options: {
   simulator: { url: string; apiKey: string };
@@ -93,8 +95,14 @@ function embeddedConfig(options: {
       },
     },
     endpoints: {
-      web: { channel: "webchat", flow: demoFlow, handover: { provider: "eight" } },
+      web: {
+        channel: "webchat",
+        flow: demoFlow,
+        handover: { provider: "eight" },
+        copilot: { flow: demoCopilotFlow },
+      },
     },
+    copilot: { knowledge: { folder: demoKnowledge } },
   });
   if (!result.ok) throw new BatonError("BATON_ERR_CONFIG_INVALID", { issues: result.issues });
   return result;

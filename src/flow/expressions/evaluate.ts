@@ -1,3 +1,4 @@
+import type { CopilotFlowInput } from "../types.ts";
 import type { FlowHandoverInput } from "../../handover/types.ts";
 import type { Expression, PathSegment } from "./ast.ts";
 import { forbiddenKeys } from "./parser.ts";
@@ -20,7 +21,10 @@ export interface ExpressionScope {
   readonly input: {
     readonly text: string | null;
     readonly data: Readonly<Record<string, unknown>> | null;
-    readonly handover: FlowHandoverInput | null;
+    /** A main flow's FlowHandoverInput; a copilot flow's `{status, queue, agent}`. */
+    readonly handover: FlowHandoverInput | CopilotFlowInput["handover"];
+    /** Copilot flows add trigger, postback and search (see CopilotFlowInput). */
+    readonly [key: string]: unknown;
   };
   readonly context: Readonly<Record<string, unknown>>;
   readonly session: {

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { type NodeDefinition, type WithId } from "./node.ts";
+import { everyFlowKind, type NodeDefinition, type WithId } from "./node.ts";
 
 /**
  * Ends the run: closes a handover still open (handover.close first), then emits an `end` action (the channel
@@ -11,6 +11,7 @@ export type EndNode = WithId<z.output<typeof endSchema>>;
 
 export const endNode: NodeDefinition<EndNode> = {
   type: "end",
+  kinds: everyFlowKind,
   schema: endSchema,
   targets: () => [],
   execute(node, runtime) {

@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { nodeRef } from "./fields.ts";
-import { targetsOf, type NodeDefinition, type WithId } from "./node.ts";
+import { targetsOf, everyFlowKind, type NodeDefinition, type WithId } from "./node.ts";
 
 /**
  * Continues at `target`. With `wait: true` the run stops instead and the next input (or, during a
@@ -17,6 +17,7 @@ export type GoToNode = WithId<z.output<typeof goToSchema>>;
 
 export const goToNode: NodeDefinition<GoToNode> = {
   type: "goTo",
+  kinds: everyFlowKind,
   schema: goToSchema,
   targets: (node) => targetsOf({ target: node.target }),
   execute: (node) =>

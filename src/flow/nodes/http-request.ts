@@ -3,7 +3,7 @@ import { renderTemplate } from "../expressions/index.ts";
 import { renderJsonTemplate } from "../json-template.ts";
 import type { FlowHttpRequest } from "../types.ts";
 import { contextPath, jsonTemplate, next, nodeRef, template } from "./fields.ts";
-import { targetsOf, type NodeDefinition, type WithId } from "./node.ts";
+import { targetsOf, everyFlowKind, type NodeDefinition, type WithId } from "./node.ts";
 
 /** What an httpRequest node saves at `save`. */
 export interface SavedHttpResponse {
@@ -74,6 +74,7 @@ export type HttpRequestNode = WithId<z.output<typeof httpRequestSchema>>;
 
 export const httpRequestNode: NodeDefinition<HttpRequestNode> = {
   type: "httpRequest",
+  kinds: everyFlowKind,
   schema: httpRequestSchema,
   targets: (node) => targetsOf({ next: node.next, onError: node.onError }),
   async execute(node, runtime) {

@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { evaluate, isTruthy } from "../expressions/index.ts";
 import { expression, nodeRef } from "./fields.ts";
-import { targetsOf, type NodeDefinition, type WithId } from "./node.ts";
+import { targetsOf, everyFlowKind, type NodeDefinition, type WithId } from "./node.ts";
 
 /** Continues at `then` when `condition` is truthy, else at `else` (without `else`, the run stops). */
 export const ifSchema = z.strictObject({
@@ -15,6 +15,7 @@ export type IfNode = WithId<z.output<typeof ifSchema>>;
 
 export const ifNode: NodeDefinition<IfNode> = {
   type: "if",
+  kinds: everyFlowKind,
   schema: ifSchema,
   targets: (node) => targetsOf({ then: node.then, else: node.else }),
   execute(node, runtime) {

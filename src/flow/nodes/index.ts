@@ -1,3 +1,14 @@
+import { adaptiveCardTileNode, type AdaptiveCardTileNode } from "./adaptive-card-tile.ts";
+import { htmlTileNode, type HtmlTileNode } from "./html-tile.ts";
+import { identityTileNode, type IdentityTileNode } from "./identity-tile.ts";
+import { iframeTileNode, type IframeTileNode } from "./iframe-tile.ts";
+import { knowledgeTileNode, type KnowledgeTileNode } from "./knowledge-tile.ts";
+import { nextActionTileNode, type NextActionTileNode } from "./next-action-tile.ts";
+import { sendDataNode, type SendDataNode } from "./send-data.ts";
+import { sentimentTileNode, type SentimentTileNode } from "./sentiment-tile.ts";
+import { setGridNode, type SetGridNode } from "./set-grid.ts";
+import { summaryTileNode, type SummaryTileNode } from "./summary-tile.ts";
+import { transcriptTileNode, type TranscriptTileNode } from "./transcript-tile.ts";
 import { closeHandoverNode, type CloseHandoverNode } from "./close-handover.ts";
 import { endNode, type EndNode } from "./end.ts";
 import { goToNode, type GoToNode } from "./go-to.ts";
@@ -5,6 +16,7 @@ import { handoverToAgentNode, type HandoverToAgentNode } from "./handover-to-age
 import { httpRequestNode, type HttpRequestNode } from "./http-request.ts";
 import { ifNode, type IfNode } from "./if.ts";
 import { lookupNode, type LookupNode } from "./lookup.ts";
+import type { FlowKind } from "../types.ts";
 import type { NodeDefinition } from "./node.ts";
 import { questionNode, type QuestionNode } from "./question.ts";
 import { sayNode, type SayNode } from "./say.ts";
@@ -23,7 +35,18 @@ export type FlowNode =
   | HandoverToAgentNode
   | CloseHandoverNode
   | SetHandoverInactivityNode
-  | EndNode;
+  | EndNode
+  | SetGridNode
+  | TranscriptTileNode
+  | SentimentTileNode
+  | KnowledgeTileNode
+  | NextActionTileNode
+  | IdentityTileNode
+  | SummaryTileNode
+  | HtmlTileNode
+  | IframeTileNode
+  | AdaptiveCardTileNode
+  | SendDataNode;
 
 export type FlowNodeType = FlowNode["type"];
 
@@ -41,10 +64,26 @@ export const nodeRegistry: { readonly [T in FlowNodeType]: NodeDefinition<Extrac
     closeHandover: closeHandoverNode,
     setHandoverInactivity: setHandoverInactivityNode,
     end: endNode,
+    setGrid: setGridNode,
+    transcriptTile: transcriptTileNode,
+    sentimentTile: sentimentTileNode,
+    knowledgeTile: knowledgeTileNode,
+    nextActionTile: nextActionTileNode,
+    identityTile: identityTileNode,
+    summaryTile: summaryTileNode,
+    htmlTile: htmlTileNode,
+    iframeTile: iframeTileNode,
+    adaptiveCardTile: adaptiveCardTileNode,
+    sendData: sendDataNode,
   };
 
 export function isFlowNodeType(type: unknown): type is FlowNodeType {
   return typeof type === "string" && Object.hasOwn(nodeRegistry, type);
+}
+
+/** Whether a node type may appear in a flow of `kind` (main: everything but tile nodes). */
+export function allowedIn(type: FlowNodeType, kind: FlowKind): boolean {
+  return (nodeRegistry[type].kinds ?? ["main"]).includes(kind);
 }
 
 /** The definition of a node's type, typed for that node. */
@@ -53,6 +92,17 @@ export function definitionOf<N extends FlowNode>(node: N): NodeDefinition<N> {
 }
 
 export type {
+  AdaptiveCardTileNode,
+  HtmlTileNode,
+  IdentityTileNode,
+  IframeTileNode,
+  KnowledgeTileNode,
+  NextActionTileNode,
+  SendDataNode,
+  SentimentTileNode,
+  SetGridNode,
+  SummaryTileNode,
+  TranscriptTileNode,
   CloseHandoverNode,
   EndNode,
   GoToNode,

@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { evaluate, toText } from "../expressions/index.ts";
 import { expression, nodeRef } from "./fields.ts";
-import { targetsOf, type NodeDefinition, type WithId } from "./node.ts";
+import { targetsOf, everyFlowKind, type NodeDefinition, type WithId } from "./node.ts";
 
 /**
  * Branches on a value: `string(value)` is compared, case-sensitively, with each case key; no match goes to
@@ -24,6 +24,7 @@ export type LookupNode = WithId<z.output<typeof lookupSchema>>;
 
 export const lookupNode: NodeDefinition<LookupNode> = {
   type: "lookup",
+  kinds: everyFlowKind,
   schema: lookupSchema,
   targets: (node) => [
     ...[...node.cases].map(([value, nodeId]) => ({ field: `cases.${value}`, nodeId })),

@@ -2,7 +2,7 @@ import type { z } from "zod";
 import type { BatonError } from "../../errors/index.ts";
 import type { ContextPath } from "../context-path.ts";
 import type { ExpressionScope } from "../expressions/index.ts";
-import type { FlowActionRequest, FlowOutput, FlowPorts } from "../types.ts";
+import type { FlowActionRequest, FlowKind, FlowOutput, FlowPorts } from "../types.ts";
 
 /** What a node sees and can do while it runs. */
 export interface NodeRuntime {
@@ -50,10 +50,17 @@ export type NodeTargets = readonly { readonly field: string; readonly nodeId: st
  */
 export interface NodeDefinition<N extends { readonly type: string; readonly id: string }> {
   readonly type: N["type"];
+  /** The kinds of flow the node may appear in (checked at load); a missing list means main flows only. */
+  readonly kinds?: readonly FlowKind[];
   readonly schema: z.ZodType<Omit<N, "id">>;
   targets(node: N): NodeTargets;
   execute(node: N, runtime: NodeRuntime): NodeOutcome | Promise<NodeOutcome>;
 }
+
+/** Logic nodes that work in main and copilot flows alike. */
+export const everyFlowKind: readonly FlowKind[] = ["main", "copilot"];
+/** Copilot tile nodes. */
+export const copilotOnly: readonly FlowKind[] = ["copilot"];
 
 /** `{ next: "a", onError: undefined }` → `[{ field: "next", nodeId: "a" }]`. */
 export function targetsOf(fields: Readonly<Record<string, string | undefined>>): NodeTargets {

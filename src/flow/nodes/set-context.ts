@@ -8,7 +8,7 @@ import {
 } from "../expressions/index.ts";
 import { BatonError } from "../../errors/index.ts";
 import { next } from "./fields.ts";
-import { targetsOf, type NodeDefinition, type WithId } from "./node.ts";
+import { targetsOf, everyFlowKind, type NodeDefinition, type WithId } from "./node.ts";
 
 interface Assignment {
   readonly path: ContextPath;
@@ -53,6 +53,7 @@ export type SetContextNode = WithId<z.output<typeof setContextSchema>>;
 
 export const setContextNode: NodeDefinition<SetContextNode> = {
   type: "setContext",
+  kinds: everyFlowKind,
   schema: setContextSchema,
   targets: (node) => targetsOf({ next: node.next }),
   execute(node, runtime) {

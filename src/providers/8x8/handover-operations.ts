@@ -102,11 +102,20 @@ function displayNameFor(userId: string): string {
 
 /**
  * The bot transcript as 8x8 history. 8x8 only takes `user` and `bot` authors from integrations, so Baton's
- * system lines and earlier agents' lines are sent as bot messages with a label the agent can read.
+ * system lines and earlier agents' lines are sent as bot messages with a label the agent can read. History
+ * is text only (an 8x8 attachment belongs to a conversation, which does not exist before this call), so a
+ * file is named on its own line: `[attachment] photo.png`.
  */
 function toHistory(transcript: readonly TranscriptEntry[]): SendMessageBody[] {
   return transcript
-    .filter((entry) => entry.text.trim() !== "")
+    .map((entry) => ({
+      source: entry.source,
+      text: [
+        ...(entry.text.trim() !== "" ? [entry.text] : []),
+        ...(entry.attachments ?? []).map((name) => `[attachment] ${name}`),
+      ].join("\n"),
+    }))
+    .filter((entry) => entry.text !== "")
     .slice(-maxHistoryMessages)
     .map((entry) => {
       switch (entry.source) {

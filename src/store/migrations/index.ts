@@ -1,6 +1,7 @@
 import type { Migration, MigrationProvider } from "kysely";
 import * as webhookEvents from "./0001-webhook-events.ts";
 import * as conversations from "./0002-conversations.ts";
+import * as copilot from "./0003-copilot.ts";
 
 /**
  * Every migration, in order, imported statically so they ship inside the bundle and need no directory
@@ -9,6 +10,7 @@ import * as conversations from "./0002-conversations.ts";
 const migrations: Record<string, Migration> = {
   "0001-webhook-events": webhookEvents,
   "0002-conversations": conversations,
+  "0003-copilot": copilot,
 };
 
 export const migrationProvider: MigrationProvider = {

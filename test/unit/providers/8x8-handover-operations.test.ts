@@ -68,6 +68,24 @@ describe("8x8 handover operations", () => {
     ]);
   });
 
+  it("names the files of the transcript in the history (text only: nothing is uploaded)", async () => {
+    const { providerConversationId } = await operations.createConversation({
+      handoverId: "h-files",
+      user,
+      routing: {},
+      transcript: [
+        { source: "user", text: "", at: "2026-01-01T00:00:00Z", attachments: ["photo.png"] },
+        { source: "user", text: "and the form", at: "2026-01-01T00:00:01Z", attachments: ["a.pdf", "b.pdf"] },
+      ],
+    });
+    const history = await client.messages.list(providerConversationId, { sort: "createdAt:asc" });
+    expect(history.items.map((m) => [m.author?.type, m.text])).toEqual([
+      ["user", "[attachment] photo.png"],
+      ["user", "and the form\n[attachment] a.pdf\n[attachment] b.pdf"],
+    ]);
+    expect((await client.attachments.list(providerConversationId)).items).toEqual([]);
+  });
+
   it("uses the node's channel over the provider default", async () => {
     const other = createEightByEightHandoverOperations(client, {});
     const { providerConversationId } = await other.createConversation({

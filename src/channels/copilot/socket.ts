@@ -1,0 +1,218 @@
+import websocket from "@fastify/websocket";
+import type { FastifyInstance } from "fastify";
+import type { WebSocket } from "ws";
+import { z } from "zod";
+import type { Bus } from "../../bus/types.ts";
+import { defaultGrid } from "../../copilot/default-grid.ts";
+import { copilotTopic, type CopilotRunner } from "../../copilot/runner.ts";
+import { findEndpointByToken } from "../../conversation/endpoint-directory.ts";
+import type { EndpointRuntime } from "../../conversation/types.ts";
+import { BatonError, errorCatalog, isBatonError } from "../../errors/index.ts";
+import type { CopilotServerFrame, CopilotWorkspaceState } from "../../protocol/copilot.ts";
+import type { Store, StoredSession } from "../../store/types.ts";
+import type { Logger } from "../../telemetry/logger.ts";
+import type { CopilotLinks } from "./links.ts";
+import { createFailureLimiter } from "./rate-limit.ts";
+
+export interface CopilotChannelDeps {
+  readonly endpoints: ReadonlyMap<string, EndpointRuntime>;
+  readonly store: Store;
+  readonly bus: Bus;
+  readonly runner: CopilotRunner;
+  readonly links: CopilotLinks;
+  readonly logger: Logger;
+  /** Refused sockets per address and minute before 4429 (default 20). */
+  readonly maxFailuresPerMinute?: number;
+  readonly clock?: () => number;
+}
+
+const maxFrameBytes = 64 * 1024;
+const tileId = z.string().regex(/^[A-Za-z][A-Za-z0-9_-]{0,63}$/, { error: "the id of a tile in the grid" });
+const clientFrame = z.discriminatedUnion(
+  "type",
+  [
+    z.strictObject({ type: z.literal("postback"), tileId, value: z.unknown() }),
+    z.strictObject({
+      type: z.literal("search"),
+      tileId,
+      query: z.string().trim().min(1, { error: "a search of 1 to 500 characters" }).max(500),
+    }),
+  ],
+  { error: "a postback or search frame" },
+);
+const idParam = z.string().min(1).max(256);
+const accessQuery = z.object({
+  userId: idParam,
+  sessionId: idParam,
+  URLToken: z.string().max(128),
+  auth: z.string().max(4096).optional(),
+});
+
+/**
+ * The workspace socket: `GET /copilot/ws?userId=&sessionId=&URLToken=[&auth=]`. The link is checked before
+ * anything else: the URL token must be an endpoint's (constant time), the session must exist on that
+ * endpoint, the endpoint must have a copilot flow, and in signed mode `auth` must be a valid token for the
+ * session. Every refusal is the same `error` frame and close 4404 (no oracle); refusals are counted per
+ * address, and after too many the address gets 4429 for a minute. An accepted socket gets the `state`,
+ * then every change; it sends `postback` and `search` frames.
+ */
+export async function registerCopilotChannel(app: FastifyInstance, deps: CopilotChannelDeps): Promise<void> {
+  if (!app.hasDecorator("websocketServer"))
+    await app.register(websocket, { options: { maxPayload: maxFrameBytes } });
+  const limiter = createFailureLimiter({
+    max: deps.maxFailuresPerMinute ?? 20,
+    windowMs: 60_000,
+    ...(deps.clock === undefined ? {} : { clock: deps.clock }),
+  });
+
+  app.get("/copilot/ws", { websocket: true }, (socket, request) => {
+    const address = request.ip;
+    if (limiter.blocked(address)) {
+      refuse(socket, new BatonError("BATON_ERR_COPILOT_RATE_LIMITED"));
+      return;
+    }
+    authorize(deps, request.query).then(
+      (session) => {
+        if (session === undefined) {
+          limiter.fail(address);
+          deps.logger.info({ address }, "copilot link refused");
+          refuse(socket, new BatonError("BATON_ERR_COPILOT_ACCESS_DENIED"));
+          return;
+        }
+        new CopilotConnection(socket, session, deps).start();
+      },
+      (error: unknown) => {
+        deps.logger.error({ err: error }, "copilot access check failed");
+        refuse(socket, new BatonError("BATON_ERR_SERVER_INTERNAL"));
+      },
+    );
+  });
+}
+
+/** The session the link opens, or undefined for every kind of refusal. */
+async function authorize(deps: CopilotChannelDeps, query: unknown): Promise<StoredSession | undefined> {
+  const parsed = accessQuery.safeParse(query);
+  if (!parsed.success) return undefined;
+  const { userId, sessionId, URLToken, auth } = parsed.data;
+  const endpoint = findEndpointByToken(deps.endpoints, URLToken);
+  // The lookup runs for an unknown token too, so its time does not tell a valid token from a wrong one.
+  const session = await deps.store.sessions.find({ endpointId: endpoint?.id ?? "", userId, sessionId });
+  if (endpoint === undefined || session === undefined || endpoint.copilotFlow === undefined) return undefined;
+  if (deps.links.signed && (auth === undefined || !(await deps.links.verify(auth, session.id))))
+    return undefined;
+  return session;
+}
+
+class CopilotConnection {
+  #queue: Promise<void> = Promise.resolve();
+  #unsubscribe: (() => Promise<void>) | undefined;
+  #closed = false;
+
+  constructor(
+    readonly socket: WebSocket,
+    readonly session: StoredSession,
+    readonly deps: CopilotChannelDeps,
+  ) {}
+
+  start(): void {
+    this.socket.on("message", (raw: Buffer) => {
+      this.#queue = this.#queue.then(() => this.#onFrame(raw)).catch((error: unknown) => this.#fail(error));
+    });
+    this.socket.on("close", () => {
+      this.#closed = true;
+      void this.#unsubscribe?.();
+    });
+    this.#queue = this.#queue.then(() => this.#open()).catch((error: unknown) => this.#fail(error));
+  }
+
+  async #open(): Promise<void> {
+    // Subscribe first, hold live frames until the state went out: nothing between the two is lost.
+    let held: unknown[] | undefined = [];
+    const unsubscribe = await this.deps.bus.subscribe(copilotTopic(this.session.id), (frame) => {
+      if (held !== undefined) held.push(frame);
+      else this.#send(frame as CopilotServerFrame);
+    });
+    if (this.#closed) {
+      await unsubscribe();
+      return;
+    }
+    this.#unsubscribe = unsubscribe;
+    const state = (await this.deps.runner.state(this.session.id)) ?? emptyState(this.session.id);
+    this.#send({ type: "state", state });
+    const pending = held;
+    held = undefined;
+    for (const frame of pending) this.#send(frame as CopilotServerFrame);
+  }
+
+  async #onFrame(raw: Buffer): Promise<void> {
+    if (raw.length > maxFrameBytes) {
+      this.#error({ field: "(frame)", expected: `at most ${maxFrameBytes} bytes` });
+      return;
+    }
+    let json: unknown;
+    try {
+      json = JSON.parse(raw.toString("utf8"));
+    } catch {
+      this.#error({ field: "(frame)", expected: "a JSON object" });
+      return;
+    }
+    const parsed = clientFrame.safeParse(json);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0];
+      this.#error({ field: issue?.path.join(".") || "type", expected: issue?.message ?? "a valid frame" });
+      return;
+    }
+    const frame = parsed.data;
+    try {
+      if (frame.type === "postback") await this.deps.runner.postback(this.session, frame.tileId, frame.value);
+      else await this.deps.runner.search(this.session, frame.tileId, frame.query);
+    } catch (error) {
+      if (isBatonError(error) && error.code === "BATON_ERR_COPILOT_FRAME_INVALID") {
+        this.#error(error.details);
+        return;
+      }
+      throw error;
+    }
+  }
+
+  #error(details: { field?: string; expected?: string }): void {
+    const code = "BATON_ERR_COPILOT_FRAME_INVALID";
+    this.#send({
+      type: "error",
+      code,
+      message: errorCatalog[code].message,
+      ...details,
+    });
+  }
+
+  #send(frame: CopilotServerFrame): void {
+    if (!this.#closed && this.socket.readyState === this.socket.OPEN) this.socket.send(JSON.stringify(frame));
+  }
+
+  #fail(error: unknown): void {
+    this.deps.logger.error({ err: error, sessionKey: this.session.id }, "copilot socket failed");
+    const code = "BATON_ERR_SERVER_INTERNAL";
+    this.#send({ type: "error", code, message: errorCatalog[code].message });
+  }
+}
+
+/** Before the first handover: the default grid, empty. */
+function emptyState(sessionKey: string): CopilotWorkspaceState {
+  return {
+    sessionKey,
+    grid: defaultGrid.grid,
+    tiles: Object.entries(defaultGrid.tiles).map(([id, { placement, title }]) => ({
+      id,
+      placement,
+      ...(title === undefined ? {} : { title }),
+      version: 0,
+    })),
+    problems: [],
+  };
+}
+
+function refuse(socket: WebSocket, error: BatonError): void {
+  socket.send(JSON.stringify({ type: "error", code: error.code, message: error.message }));
+  const closeCode = (errorCatalog[error.code] as { wsClose?: number }).wsClose ?? 4400;
+  socket.close(closeCode, error.code);
+}

@@ -1,0 +1,95 @@
+import { existsSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import { describe, expect, it } from "vitest";
+import { maybeScreenshot, useBrowser } from "../factories/browser.ts";
+import { demoCopilotFlow, repoKnowledge, startEmbedded } from "../factories/embedded-gateway.ts";
+import { simulatorAgent } from "../factories/simulator-agent.ts";
+import { waitFor } from "../factories/wait-for.ts";
+import { connectWebchat } from "../factories/webchat-client.ts";
+
+const browser = useBrowser();
+const copilotDist = fileURLToPath(new URL("../../dist/web/copilot/index.html", import.meta.url));
+
+describe("the Agent Copilot workspace, as an 8x8 agent in a real browser", () => {
+  it("opens from the link the agent received and works live: transcript, cited knowledge, HTML postback, adaptive card, sentiment", async () => {
+    expect(existsSync(copilotDist), "run `npm run build:copilot` first (npm start and CI do)").toBe(true);
+    const { gateway, simulator, webToken } = await startEmbedded({
+      copilotFlow: demoCopilotFlow,
+      copilot: { knowledge: { folder: repoKnowledge } },
+    });
+    const agent = simulatorAgent(simulator);
+    const chat = await connectWebchat(gateway.url, webToken, {
+      userId: "erika",
+      sessionId: "s-browser-copilot",
+    });
+    await chat.waitForMessage((m) => m.source === "bot");
+    await chat.say("Thanks, this is great! I want to return my order and get a refund");
+    await chat.waitForMessage((m) => m.source === "bot" && m.seq > 2);
+    await chat.say("talk to a human");
+    const conversation = await agent.waitForConversation((c) => c.user?.userId === "erika");
+    const link = await waitFor(
+      async () =>
+        (await agent.messages(conversation.id))
+          .map((m) => m.text.match(/https?:\/\/\S+\/copilot\/\?\S+/)?.[0])
+          .find((url) => url !== undefined),
+      10_000,
+      "the copilot link at the agent",
+    );
+
+    const page = await browser.page();
+    await page.setViewportSize({ width: 1440, height: 900 });
+    await page.goto(link.replace("//localhost:", "//127.0.0.1:"));
+    const transcript = page.getByTestId("tile-transcript");
+    await expect.poll(() => transcript.innerText()).toContain("get a refund");
+    await expect.poll(() => page.getByTestId("sentiment").getAttribute("data-label")).toBe("positive");
+
+    // The transcript follows the conversation live.
+    await agent.accept(conversation.id, "agent-anna");
+    await chat.say("My card 4111 1111 1111 1111 was charged twice");
+    await expect.poll(() => transcript.innerText()).toContain("was charged twice");
+    expect(await transcript.innerText()).not.toContain("4111 1111 1111 1111");
+
+    // The sentiment changes with what the user writes.
+    await chat.say("This is terrible, I am really angry and disappointed. Nothing works!");
+    await chat.say("Awful service, I hate this.");
+    await expect.poll(() => page.getByTestId("sentiment").getAttribute("data-label")).toBe("negative");
+
+    // A knowledge search gives an answer with citations from the knowledge/ folder.
+    await page.getByTestId("knowledge-search").fill("how long does a refund take");
+    await page.getByTestId("knowledge-search-submit").click();
+    await expect.poll(() => page.getByTestId("knowledge-answer").innerText()).not.toBe("");
+    await expect
+      .poll(() => page.getByTestId("tile-knowledge").getByTestId("citation").count())
+      .toBeGreaterThan(0);
+    expect(await page.getByTestId("tile-knowledge").getByTestId("citation").first().innerText()).toMatch(
+      /\.md/,
+    );
+
+    // The HTML tile's button posts back; the flow updates another tile and the HTML tile in place.
+    await page
+      .frameLocator('[data-testid="html-frame-escalation"]')
+      .getByRole("button", { name: /Escalate/ })
+      .click();
+    await expect
+      .poll(() => page.getByTestId("tile-nextAction").innerText())
+      .toContain("Escalation requested");
+    await expect
+      .poll(() => page.frameLocator('[data-testid="html-frame-escalation"]').locator("#status").innerText())
+      .toBe("Escalation requested");
+
+    // The adaptive card's submit reaches the flow, which fills the identity tile.
+    const card = page.getByTestId("adaptive-card-customerForm");
+    await card.locator("input").first().fill("Erika Mustermann");
+    await card.getByRole("button").first().click();
+    await expect.poll(() => page.getByTestId("tile-identity").innerText()).toContain("Erika Mustermann");
+    await maybeScreenshot(page, "copilot-workspace");
+
+    // A link with a wrong token is refused, with a message and no data.
+    const forbidden = await browser.page();
+    const wrong = new URL(link.replace("//localhost:", "//127.0.0.1:"));
+    wrong.searchParams.set("URLToken", "0".repeat(64));
+    await forbidden.goto(wrong.toString());
+    await expect.poll(() => forbidden.getByTestId("link-invalid").isVisible()).toBe(true);
+    expect(await forbidden.getByTestId("copilot-grid").count()).toBe(0);
+  });
+});

@@ -1,0 +1,93 @@
+import { describe, expect, it } from "vitest";
+import type { CopilotServerFrame, TileContent } from "../../src/protocol/copilot.ts";
+import { connectCopilot, copilotSocketUrl } from "../factories/copilot-client.ts";
+import { demoCopilotFlow, repoKnowledge, startEmbedded } from "../factories/embedded-gateway.ts";
+import { simulatorAgent } from "../factories/simulator-agent.ts";
+import { connectWebchat } from "../factories/webchat-client.ts";
+import { waitFor } from "../factories/wait-for.ts";
+
+const content =
+  <K extends TileContent["kind"]>(kind: K) =>
+  (tile: { content?: TileContent }): tile is { content: Extract<TileContent, { kind: K }> } =>
+    tile.content?.kind === kind;
+
+describe("Agent Copilot workspace over real sockets", () => {
+  it("posts the link to the agent, shows the live workspace, and answers postbacks and searches", async () => {
+    const { simulator, gateway, webToken } = await startEmbedded({
+      copilotFlow: demoCopilotFlow,
+      copilot: { knowledge: { folder: repoKnowledge } },
+    });
+    const agent = simulatorAgent(simulator);
+    const chat = await connectWebchat(gateway.url, webToken, { userId: "ana", sessionId: "s-copilot" });
+    await chat.waitForMessage((m) => m.source === "bot");
+    await chat.say("I want to return my order and get a refund");
+    await chat.waitForMessage((m) => m.source === "bot");
+    await chat.say("talk to a human");
+    const conversation = await agent.waitForConversation((c) => c.user?.userId === "ana");
+
+    // The agent gets the link as a bot message in the conversation.
+    const link = await waitFor(
+      async () => {
+        const messages = await agent.messages(conversation.id);
+        const text = messages.find((m) => m.text.includes("/copilot/?"))?.text;
+        return text?.match(/https?:\/\/\S+/)?.[0];
+      },
+      10_000,
+      "the copilot link at the agent",
+    );
+    expect(link).toContain("URLToken=");
+    expect((await agent.messages(conversation.id)).find((m) => m.text.includes(link))?.author.type).toBe(
+      "bot",
+    );
+
+    const workspace = connectCopilot(copilotSocketUrl(link));
+    await workspace.waitForFrame(
+      (f): f is Extract<CopilotServerFrame, { type: "state" }> => f.type === "state",
+    );
+    expect(workspace.state()?.tiles.map((t) => t.id)).toEqual(
+      expect.arrayContaining(["transcript", "summary", "sentiment", "knowledge", "nextAction", "identity"]),
+    );
+    const summary = await workspace.waitForTile("summary", content("summary"));
+    expect(summary.content?.kind === "summary" && summary.content.text.length).toBeGreaterThan(0);
+    await workspace.waitForTile("identity", content("identity"));
+
+    // The user types: the transcript follows live.
+    await agent.accept(conversation.id, "agent-anna");
+    await chat.say("My card is 4111 1111 1111 1111, this is terrible");
+    const transcript = await workspace.waitForTile(
+      "transcript",
+      (t) => t.content?.kind === "transcript" && t.content.lines.some((l) => l.text.includes("terrible")),
+    );
+    const line = transcript.content?.kind === "transcript" ? transcript.content.lines.at(-1)! : undefined;
+    expect(line?.text).not.toContain("4111 1111 1111 1111");
+
+    // An HTML tile's SDK.postback("escalate") updates the next action tile and sends data to the HTML tile.
+    workspace.send({ type: "postback", tileId: "escalation", value: "escalate" });
+    await workspace.waitForTile(
+      "nextAction",
+      (t) => t.content?.kind === "nextAction" && t.content.text.includes("Escalation requested"),
+    );
+    await workspace.waitForFrame(
+      (f): f is Extract<CopilotServerFrame, { type: "sendData" }> =>
+        f.type === "sendData" && f.tileId === "escalation",
+    );
+
+    // A search typed into the knowledge tile gets a cited answer.
+    workspace.send({ type: "search", tileId: "knowledge", query: "How long does a refund take?" });
+    const knowledge = await workspace.waitForTile(
+      "knowledge",
+      (t) => t.content?.kind === "knowledge" && t.content.query === "How long does a refund take?",
+    );
+    expect(knowledge.content?.kind === "knowledge" && knowledge.content.citations.length).toBeGreaterThan(0);
+    expect(knowledge.content?.kind === "knowledge" && knowledge.content.citations[0]!.source).toMatch(
+      /\.md$/,
+    );
+
+    // A second socket (a reload, or the next agent after a transfer) sees the same state.
+    const second = connectCopilot(copilotSocketUrl(link));
+    const state = await second.waitForFrame(
+      (f): f is Extract<CopilotServerFrame, { type: "state" }> => f.type === "state",
+    );
+    expect(state.state.tiles.find((t) => t.id === "knowledge")?.content).toEqual(knowledge.content);
+  });
+});
