@@ -36,6 +36,15 @@ describe("the Agent Copilot workspace, as an 8x8 agent in a real browser", () =>
       "the copilot link at the agent",
     );
 
+    // The agent console shows the link as a link.
+    const console = await browser.page();
+    await console.goto(`${simulator.url}/console`);
+    await console.locator("#conversation-list button").first().click();
+    const shown = console.locator('#messages a[href*="/copilot/?"]');
+    await expect.poll(() => shown.count()).toBe(1);
+    expect(await shown.getAttribute("href")).toBe(link);
+    expect(await shown.getAttribute("rel")).toBe("noopener noreferrer");
+
     const page = await browser.page();
     await page.setViewportSize({ width: 1440, height: 900 });
     await page.goto(link.replace("//localhost:", "//127.0.0.1:"));
