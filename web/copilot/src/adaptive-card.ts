@@ -1,34 +1,7 @@
-import {
-  type Action,
-  AdaptiveCard,
-  ExecuteAction,
-  GlobalSettings,
-  HostConfig,
-  OpenUrlAction,
-  SerializationContext,
-  SubmitAction,
-  Versions,
-} from "adaptivecards";
-import { safeUrl } from "../../webchat/src/links.ts";
+import { HostConfig } from "adaptivecards";
+import { renderAdaptiveCard as renderCard } from "../../webchat/src/adaptive-card.ts";
 
-/**
- * Adaptive Card tiles (schema 1.5 or earlier, as the reference product) rendered with Microsoft's
- * `adaptivecards` renderer, configured like the web chat's: markdown off (TextBlocks are plain text, the
- * renderer would otherwise produce HTML), OpenUrl targets that are not http(s)/mailto/tel removed at parse
- * time, links in a new tab with rel=noopener.
- */
-
-let configured = false;
-
-function configureRendererOnce(): void {
-  if (configured) return;
-  configured = true;
-  AdaptiveCard.onProcessMarkdown = (_text, result) => {
-    result.didProcess = false;
-  };
-  GlobalSettings.allowMarkForTextHighlighting = false;
-  GlobalSettings.setTabIndexAtCardRoot = false;
-}
+/** Adaptive Card tiles: schema 1.5 or earlier, as in the reference product; the workspace's colours. */
 
 const hostConfig = new HostConfig({
   fontFamily: 'system-ui, -apple-system, "Segoe UI", Roboto, sans-serif',
@@ -62,49 +35,18 @@ const hostConfig = new HostConfig({
 
 /**
  * The rendered card, or undefined when the payload is not a card this renderer can show. `onSubmit` gets
- * the inputs merged with the action's data (what the postback carries).
+ * the inputs merged with the action's data (what the postback carries). The web chat's renderer does the
+ * work (same safety rules), read as schema 1.5 with the workspace's colours.
  */
 export function renderAdaptiveCard(
   payload: Readonly<Record<string, unknown>>,
   baseUrl: string,
   onSubmit: (data: Readonly<Record<string, unknown>>) => void,
 ): HTMLElement | undefined {
-  configureRendererOnce();
-  const card = new AdaptiveCard();
-  card.hostConfig = hostConfig;
-  card.onExecuteAction = (action: Action) => {
-    if (action instanceof SubmitAction || action instanceof ExecuteAction) {
-      onSubmit(toRecord(action.data));
-    } else if (action instanceof OpenUrlAction) {
-      const url = safeUrl(action.url, baseUrl);
-      if (url) openInNewTab(url);
-    }
-  };
-  const context = new SerializationContext(Versions.v1_5);
-  context.onParseAction = (action) => {
-    if (action instanceof OpenUrlAction && !safeUrl(action.url, baseUrl)) action.url = undefined;
-  };
-  try {
-    card.parse(payload, context);
-    return card.render() ?? undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-function toRecord(data: unknown): Readonly<Record<string, unknown>> {
-  return typeof data === "object" && data !== null && !Array.isArray(data)
-    ? (data as Record<string, unknown>)
-    : data === undefined
-      ? {}
-      : { value: data };
-}
-
-/** A real anchor click, so the browser opens a tab (window.open with features may open a popup window). */
-function openInNewTab(url: string): void {
-  const anchor = document.createElement("a");
-  anchor.href = url;
-  anchor.target = "_blank";
-  anchor.rel = "noopener noreferrer";
-  anchor.click();
+  return renderCard(payload, {
+    baseUrl,
+    version: "1.5",
+    hostConfig,
+    onSubmit: (_title, data) => onSubmit(data),
+  });
 }

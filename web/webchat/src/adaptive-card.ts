@@ -90,6 +90,10 @@ export interface CardHandlers {
   readonly onSubmit: (title: string | undefined, data: Readonly<Record<string, unknown>>) => void;
   /** The page's URL, to resolve relative card links. */
   readonly baseUrl: string;
+  /** The schema version cards are read as; default 1.3 (what 8x8 renders). The Copilot reads 1.5. */
+  readonly version?: "1.3" | "1.5";
+  /** Colours and spacing; default the web chat's. */
+  readonly hostConfig?: HostConfig;
 }
 
 /** The rendered card, or undefined when the payload is not a card this renderer can show. */
@@ -99,7 +103,7 @@ export function renderAdaptiveCard(
 ): HTMLElement | undefined {
   configureRendererOnce();
   const card = new AdaptiveCard();
-  card.hostConfig = hostConfig;
+  card.hostConfig = handlers.hostConfig ?? hostConfig;
   card.onExecuteAction = (action: Action) => {
     if (action instanceof SubmitAction || action instanceof ExecuteAction) {
       handlers.onSubmit(action.title, toRecord(action.data));
@@ -108,7 +112,7 @@ export function renderAdaptiveCard(
       if (url) openInNewTab(url);
     }
   };
-  const context = new SerializationContext(Versions.v1_3);
+  const context = new SerializationContext(handlers.version === "1.5" ? Versions.v1_5 : Versions.v1_3);
   context.onParseAction = (action) => {
     if (action instanceof OpenUrlAction && !safeUrl(action.url, handlers.baseUrl)) action.url = undefined;
   };
