@@ -86,6 +86,8 @@ function boot(): void {
   const connection: ReconnectingSocket | undefined = token
     ? createReconnectingSocket({
         url: webSocketUrl(location, token),
+        // A socket that opens but never gets `ready` is retried.
+        readyTimeoutMs: 15_000,
         onOpen: () => dispatch({ type: "opened" }),
         onClose: () => dispatch({ type: "closed" }),
         onMessage: (data) => {

@@ -3,7 +3,8 @@ import { reconnectDelay } from "./backoff.ts";
 /**
  * A WebSocket that reconnects by itself with backoff (backoff.ts). It knows nothing about the protocol:
  * the page says hello in `onOpen` and calls `markHealthy()` when the server answers `ready`, which resets the
- * backoff (a socket that opens and is closed at once by the server keeps backing off).
+ * backoff (a socket that opens and is closed at once by the server keeps backing off). The web chat and the
+ * Copilot workspace both use it.
  */
 export interface ReconnectingSocket {
   start(): void;
@@ -12,31 +13,36 @@ export interface ReconnectingSocket {
   markHealthy(): void;
   /** Skip the remaining wait (the browser came back online). */
   reconnectNow(): void;
+  /** For good: no reconnect follows (the page goes away, or the server refused for good). */
+  stop(): void;
 }
 
 export interface ReconnectingSocketOptions {
   readonly url: string;
   readonly onOpen: () => void;
   readonly onMessage: (data: unknown) => void;
-  /** Called once per lost or failed connection, before the next attempt is scheduled. */
-  readonly onClose: (info: { readonly code: number; readonly retryInMs: number }) => void;
+  /** Once per lost or failed connection; `retryInMs` is undefined when no retry follows. */
+  readonly onClose: (info: { readonly code: number; readonly retryInMs: number | undefined }) => void;
   readonly createSocket?: (url: string) => WebSocket;
   readonly delay?: (attempt: number) => number;
-  /** A socket that opens but is not marked healthy within this time is closed and retried. */
+  /** A socket that opens but is not marked healthy within this time is closed and retried (default none). */
   readonly readyTimeoutMs?: number;
+  /** Close codes after which the socket stops for good (a refused link); default none. */
+  readonly isFinalClose?: (code: number) => boolean;
 }
 
 export function createReconnectingSocket(options: ReconnectingSocketOptions): ReconnectingSocket {
   const createSocket = options.createSocket ?? ((url: string) => new WebSocket(url));
   const delay = options.delay ?? ((attempt: number) => reconnectDelay(attempt));
-  const readyTimeoutMs = options.readyTimeoutMs ?? 15_000;
   let socket: WebSocket | undefined;
   let attempt = 0;
   let retryTimer: ReturnType<typeof setTimeout> | undefined;
   let readyTimer: ReturnType<typeof setTimeout> | undefined;
+  let stopped = false;
 
   const connect = (): void => {
     retryTimer = undefined;
+    if (stopped) return;
     let current: WebSocket;
     try {
       current = createSocket(options.url);
@@ -47,7 +53,9 @@ export function createReconnectingSocket(options: ReconnectingSocketOptions): Re
     socket = current;
     current.addEventListener("open", () => {
       if (socket !== current) return;
-      readyTimer = setTimeout(() => current.close(4000, "no ready"), readyTimeoutMs);
+      if (options.readyTimeoutMs !== undefined) {
+        readyTimer = setTimeout(() => current.close(4000, "no ready"), options.readyTimeoutMs);
+      }
       options.onOpen();
     });
     current.addEventListener("message", (event: MessageEvent) => {
@@ -61,9 +69,18 @@ export function createReconnectingSocket(options: ReconnectingSocketOptions): Re
     });
   };
 
-  const scheduleRetry = (code: number): void => {
+  const clearReadyTimer = (): void => {
     if (readyTimer !== undefined) clearTimeout(readyTimer);
     readyTimer = undefined;
+  };
+
+  const scheduleRetry = (code: number): void => {
+    clearReadyTimer();
+    if (stopped || options.isFinalClose?.(code) === true) {
+      stopped = true;
+      options.onClose({ code, retryInMs: undefined });
+      return;
+    }
     const retryInMs = delay(attempt);
     attempt += 1;
     options.onClose({ code, retryInMs });
@@ -79,13 +96,21 @@ export function createReconnectingSocket(options: ReconnectingSocketOptions): Re
     },
     markHealthy() {
       attempt = 0;
-      if (readyTimer !== undefined) clearTimeout(readyTimer);
-      readyTimer = undefined;
+      clearReadyTimer();
     },
     reconnectNow() {
-      if (retryTimer === undefined) return;
+      if (retryTimer === undefined || stopped) return;
       clearTimeout(retryTimer);
       connect();
+    },
+    stop() {
+      stopped = true;
+      if (retryTimer !== undefined) clearTimeout(retryTimer);
+      retryTimer = undefined;
+      clearReadyTimer();
+      const current = socket;
+      socket = undefined;
+      current?.close(1000, "closed by the page");
     },
   };
 }
