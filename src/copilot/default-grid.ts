@@ -1,4 +1,5 @@
 import type { CopilotGridSpec } from "../flow/types.ts";
+import type { CopilotWorkspaceState } from "../protocol/copilot.ts";
 
 /**
  * The grid a workspace has until its copilot flow runs a setGrid node: 3 × 3 with the plug-and-play tiles.
@@ -16,3 +17,18 @@ export const defaultGrid: CopilotGridSpec = {
     nextAction: { placement: { x: 3, y: 3, columns: 1, rows: 1 }, title: "Next action" },
   },
 };
+
+/** A workspace before its copilot flow first ran: the default grid, every tile empty. */
+export function emptyWorkspace(sessionKey: string): CopilotWorkspaceState {
+  return {
+    sessionKey,
+    grid: defaultGrid.grid,
+    tiles: Object.entries(defaultGrid.tiles).map(([id, { placement, title }]) => ({
+      id,
+      placement,
+      ...(title === undefined ? {} : { title }),
+      version: 0,
+    })),
+    problems: [],
+  };
+}

@@ -23,7 +23,7 @@ import type { ConversationMessage } from "../protocol/messages.ts";
 import type { JsonObject, Store, StoredHandover, StoredMessage, StoredSession } from "../store/types.ts";
 import type { Logger } from "../telemetry/logger.ts";
 import type { AiService, ConversationLine, KnowledgeIndex } from "./ai/types.ts";
-import { defaultGrid } from "./default-grid.ts";
+import { emptyWorkspace } from "./default-grid.ts";
 
 /** The bus topic a session's workspace frames travel on (every instance holding a workspace socket listens). */
 export function copilotTopic(sessionKey: string): string {
@@ -231,18 +231,7 @@ export function createCopilotRunner(deps: CopilotRunnerDeps) {
 
   function emptyRecord(session: StoredSession, handover: StoredHandover, startSeq: number): WorkspaceRecord {
     return {
-      workspace: {
-        sessionKey: session.id,
-        grid: defaultGrid.grid,
-        tiles: Object.entries(defaultGrid.tiles).map(([id, { placement, title }]) => ({
-          id,
-          placement,
-          ...(title === undefined ? {} : { title }),
-          version: 0,
-        })),
-        problems: [],
-        handoverState: handover.state,
-      },
+      workspace: { ...emptyWorkspace(session.id), handoverState: handover.state },
       handoverId: handover.id,
       handoverStartSeq: startSeq,
       context: {},

@@ -3,12 +3,12 @@ import type { FastifyInstance } from "fastify";
 import type { WebSocket } from "ws";
 import { z } from "zod";
 import type { Bus } from "../../bus/types.ts";
-import { defaultGrid } from "../../copilot/default-grid.ts";
+import { emptyWorkspace } from "../../copilot/default-grid.ts";
 import { copilotTopic, type CopilotRunner } from "../../copilot/runner.ts";
 import { findEndpointByToken } from "../../conversation/endpoint-directory.ts";
 import type { EndpointRuntime } from "../../conversation/types.ts";
 import { BatonError, errorCatalog, isBatonError } from "../../errors/index.ts";
-import type { CopilotServerFrame, CopilotWorkspaceState } from "../../protocol/copilot.ts";
+import type { CopilotServerFrame } from "../../protocol/copilot.ts";
 import type { Store, StoredSession } from "../../store/types.ts";
 import type { Logger } from "../../telemetry/logger.ts";
 import type { CopilotLinks } from "./links.ts";
@@ -137,7 +137,7 @@ class CopilotConnection {
       return;
     }
     this.#unsubscribe = unsubscribe;
-    const state = (await this.deps.runner.state(this.session.id)) ?? emptyState(this.session.id);
+    const state = (await this.deps.runner.state(this.session.id)) ?? emptyWorkspace(this.session.id);
     this.#send({ type: "state", state });
     const pending = held;
     held = undefined;
@@ -194,21 +194,6 @@ class CopilotConnection {
     const code = "BATON_ERR_SERVER_INTERNAL";
     this.#send({ type: "error", code, message: errorCatalog[code].message });
   }
-}
-
-/** Before the first handover: the default grid, empty. */
-function emptyState(sessionKey: string): CopilotWorkspaceState {
-  return {
-    sessionKey,
-    grid: defaultGrid.grid,
-    tiles: Object.entries(defaultGrid.tiles).map(([id, { placement, title }]) => ({
-      id,
-      placement,
-      ...(title === undefined ? {} : { title }),
-      version: 0,
-    })),
-    problems: [],
-  };
 }
 
 function refuse(socket: WebSocket, error: BatonError): void {
