@@ -33,8 +33,8 @@ function configureRendererOnce(): void {
   GlobalSettings.setTabIndexAtCardRoot = false;
 }
 
-/** Colours and spacing in step with styles.css. */
-export const hostConfig = new HostConfig({
+/** Colours and spacing in step with styles.css (the Copilot derives its tighter tiles from it). */
+export const hostConfigJson = {
   fontFamily: 'system-ui, -apple-system, "Segoe UI", Roboto, sans-serif',
   supportsInteractivity: true,
   spacing: { small: 4, default: 8, medium: 16, large: 20, extraLarge: 28, padding: 12 },
@@ -83,7 +83,9 @@ export const hostConfig = new HostConfig({
     value: { color: "default", size: "default", isSubtle: false, weight: "default", wrap: true },
     spacing: 8,
   },
-});
+};
+
+export const hostConfig = new HostConfig(hostConfigJson);
 
 export interface CardHandlers {
   /** Action.Submit / Action.Execute: the inputs merged with the action's data, and the button's title. */
