@@ -3,12 +3,7 @@
  * dialects, PGlite (embedded) and PostgreSQL, with one set of migrations.
  */
 import type { HandoverRequest, HandoverState } from "../handover/types.ts";
-import type {
-  ConversationMessage,
-  MessageAttachment,
-  MessageSource,
-  QuickReply,
-} from "../protocol/messages.ts";
+import type { ConversationMessage, MessageSource } from "../protocol/messages.ts";
 
 /** A JSON object as stored in a jsonb column. */
 export type JsonObject = Record<string, unknown>;
@@ -165,24 +160,21 @@ export interface SessionRepository {
 export type MessageDirection = "in" | "out";
 export type DeliveryState = "pending" | "delivered" | "failed" | "not_applicable";
 
-/** A message to record. Everything a person sees travels in the ConversationMessage fields. */
-export interface NewMessage {
+/**
+ * A message to record: what a person sees (the ConversationMessage fields; `seq` and `createdAt` are
+ * assigned by the store) plus where it went. `clientMessageId` makes a resend of a user message a no-op.
+ */
+export interface NewMessage extends Pick<
+  ConversationMessage,
+  "source" | "text" | "quickReplies" | "card" | "attachments" | "agentName" | "data" | "clientMessageId"
+> {
   readonly direction: MessageDirection;
-  readonly source: MessageSource;
-  readonly text?: string;
-  readonly quickReplies?: readonly QuickReply[];
-  readonly card?: Readonly<Record<string, unknown>>;
-  readonly attachments?: readonly MessageAttachment[];
-  readonly agentName?: string;
-  readonly data?: Readonly<Record<string, unknown>>;
   /** The provider this message went to or came from (a handover's provider id). */
   readonly providerId?: string;
   /** The provider's id for the message, once known. */
   readonly providerMessageRef?: string;
   /** Default `not_applicable`. */
   readonly deliveryState?: DeliveryState;
-  /** The web chat's id for a user message: a resend with the same id is not stored twice. */
-  readonly clientMessageId?: string;
 }
 
 /** A stored message: what the clients see plus where it went and whether it arrived. */
