@@ -12,6 +12,7 @@ export default defineConfig({
           name: "unit",
           include: [
             "test/unit/**/*.test.ts",
+            "test/core/**/*.test.ts",
             "test/contracts/**/*.test.ts",
             "test/e2e/**/*.test.ts",
             "simulator/**/*.test.ts",

@@ -1,17 +1,13 @@
 import { createBus, type Bus } from "./bus/index.ts";
 import { loadEndpoints } from "./channels/endpoint-loader.ts";
 import { registerCopilotPage } from "./channels/copilot/page.ts";
-import { createCopilotLinks } from "./channels/copilot/links.ts";
+import { createCopilotLinks, type CopilotLinks } from "./channels/copilot/links.ts";
 import { registerCopilotChannel } from "./channels/copilot/socket.ts";
 import { registerRestChannel } from "./channels/rest/routes.ts";
-import { createWebhookChannel } from "./channels/webhook/index.ts";
+import { createWebhookChannel, type WebhookChannel } from "./channels/webhook/index.ts";
 import { registerWebchatPage } from "./channels/webchat/page.ts";
 import { registerWebchatChannel, type WebchatDeps } from "./channels/webchat/socket.ts";
-import {
-  createConversationService,
-  handoverTimerKind,
-  type ConversationService,
-} from "./conversation/service.ts";
+import { createConversationService, type ConversationService } from "./conversation/service.ts";
 import type { EndpointRuntime } from "./conversation/types.ts";
 import type { LoadedConfig } from "./config/index.ts";
 import { createAi, type AiService, type KnowledgeIndex } from "./copilot/ai/index.ts";
@@ -19,10 +15,12 @@ import { emptyKnowledgeIndex, loadKnowledgeFolder } from "./copilot/knowledge/in
 import { redact } from "./copilot/redaction.ts";
 import { createCopilotRunner, type CopilotRunner } from "./copilot/runner.ts";
 import { createProviders } from "./providers/registry.ts";
+import { handoverTimerKind } from "./handover/effects.ts";
+import { createAgentNotifier } from "./handover/outbox-items.ts";
 import type { HandoverProvider, ProviderEvent, ProviderEventHandler } from "./providers/port.ts";
 import { buildServer, type HttpServer } from "./server/index.ts";
 import { flowHttp } from "./runtime/flow-http.ts";
-import { createOutboxWorker } from "./runtime/outbox-worker.ts";
+import { combineOutboxWork, createOutboxWorker } from "./runtime/outbox-worker.ts";
 import { createTimerService } from "./runtime/timer-service.ts";
 import { createStore } from "./store/index.ts";
 import type { Store } from "./store/types.ts";
@@ -82,24 +80,35 @@ export async function createGateway(loaded: LoadedConfig, options: GatewayOption
   const logger = options.logger ?? createLogger({ level: config.log.level });
   const metrics = options.metrics ?? createMetrics();
   const store = await createStore(config.store, { baseDir: loaded.baseDir });
-  const closers: (() => Promise<void>)[] = [() => store.close()];
+  const closers: Closer[] = [{ name: "store", close: () => store.close() }];
   try {
-    const bus = await createBus(config.bus);
-    closers.unshift(() => bus.close());
+    const bus = await createBus(config.bus, { logger });
+    closers.unshift({ name: "bus", close: () => bus.close() });
     const { applied } = await store.migrate();
     if (applied.length > 0) logger.info({ applied }, "store migrated");
-    // Providers hand events to the conversation service, which exists only once providers do.
-    const late: { conversations?: ConversationService } = {};
-    const onEvent: ProviderEventHandler = async (event) => {
-      logProviderEvent(logger, event);
-      await late.conversations?.onProviderEvent(event);
-      await options.onProviderEvent?.(event);
-    };
-    const providers = createProviders(config.providers, { store, logger, metrics, onEvent });
-    closers.unshift(...[...providers.values()].map((p) => () => p.stop()));
-    const endpoints = await loadEndpoints(config, loaded.baseDir, store);
-    let kickOutbox = () => {};
-    let publicUrl = config.server.publicUrl ?? "";
+    const providers = createProviders(config.providers, { store, logger, metrics });
+    closers.unshift(
+      ...[...providers.values()].map((p) => ({ name: `provider ${p.id}`, close: () => p.stop() })),
+    );
+    const endpoints = await loadEndpoints(config, loaded.baseDir, store, providers);
+    // The worker exists first so every service can kick it; the services' handlers are bound at start.
+    const outbox = createOutboxWorker({ store, logger });
+    closers.unshift({ name: "outbox", close: () => outbox.stop() });
+    const kickOutbox = () => outbox.kick();
+    // Core routes first: the Copilot's links need the address the server ends up listening on.
+    const app = await buildServer({
+      logger,
+      metrics,
+      providers,
+      bodyLimit: config.server.bodyLimit,
+      readiness: [
+        { name: "store", check: () => store.ping() },
+        { name: "bus", check: () => bus.ping() },
+      ],
+    });
+    closers.unshift({ name: "http server", close: () => app.close() });
+    const host = options.host ?? config.server.host;
+    const publicUrl = (): string => config.server.publicUrl ?? `http://localhost:${listeningPort(app)}`;
     const copilotConfig = config.copilot;
     const knowledge =
       options.copilot?.knowledge ??
@@ -116,11 +125,13 @@ export async function createGateway(loaded: LoadedConfig, options: GatewayOption
       logger,
       endpoints,
       http: flowHttp,
-      linkFor: (session, endpoint) => links.linkFor(publicUrl, session, endpoint),
+      linkFor: (session, endpoint) => links.linkFor(publicUrl(), session, endpoint),
       ...(copilotConfig.link.text === undefined ? {} : { linkText: copilotConfig.link.text }),
-      kickOutbox: () => kickOutbox(),
+      agent: createAgentNotifier({ store, kickOutbox }),
     });
-    const webhook = createWebhookChannel({ endpoints, store, logger, providerIds: providers.keys() });
+    // Queued workspace updates finish after the HTTP server stopped taking new work.
+    closers.splice(1, 0, { name: "copilot", close: () => copilot.idle() });
+    const webhook = createWebhookChannel({ endpoints, store, logger, providers });
     const service = createConversationService({
       store,
       bus,
@@ -128,78 +139,36 @@ export async function createGateway(loaded: LoadedConfig, options: GatewayOption
       providers,
       http: flowHttp,
       logger,
-      kickOutbox: () => kickOutbox(),
+      kickOutbox,
       sessionEvents: webhook.sessionEvents,
       copilot: copilot.triggers,
     });
-    late.conversations = service;
-    const outbox = createOutboxWorker({
-      store,
-      logger,
-      handlers: { ...service.outboxHandlers, ...webhook.outboxHandlers },
-      onFailed: (item, error) =>
-        webhook.owns(item) ? webhook.onOutboxFailed(item, error) : service.onOutboxFailed(item, error),
-    });
-    kickOutbox = () => outbox.kick();
-    closers.unshift(() => outbox.stop());
+    const handovers = service.handovers;
     const timers = createTimerService({
       store,
       logger,
-      handlers: { [handoverTimerKind]: (payload) => service.onTimer(payload) },
+      handlers: { [handoverTimerKind]: (payload) => handovers.onTimer(payload) },
     });
-    closers.unshift(() => timers.stop());
-    const app = await buildServer({
-      logger,
-      metrics,
-      providers,
-      bodyLimit: config.server.bodyLimit,
-      readiness: [
-        { name: "store", check: () => store.ping() },
-        { name: "bus", check: () => bus.ping() },
-      ],
-      mount: [
-        (server) =>
-          registerWebchatChannel(server, {
-            endpoints,
-            conversations: service,
-            store,
-            bus,
-            logger,
-            ...options.webchat,
-          }),
-        (server) => registerRestChannel(server, { endpoints, conversations: service }),
-        (server) => webhook.register(server, service),
-        (server) => registerWebchatPage(server, endpoints),
-        (server) =>
-          registerCopilotChannel(server, {
-            endpoints,
-            store,
-            bus,
-            runner: copilot,
-            links,
-            logger,
-            ...(options.copilot?.maxFailuresPerMinute === undefined
-              ? {}
-              : { maxFailuresPerMinute: options.copilot.maxFailuresPerMinute }),
-          }),
-        (server) => registerCopilotPage(server, options.copilot?.dist),
-      ],
-    });
-    // Closers run first to last: the HTTP server stops, queued workspace updates finish, then the rest.
-    closers.unshift(() => copilot.idle());
-    closers.unshift(() => app.close());
-    for (const provider of providers.values()) await provider.start();
-    outbox.start();
+    closers.unshift({ name: "timers", close: () => timers.stop() });
+    await registerChannels(app, { endpoints, service, webhook, store, bus, logger, copilot, links, options });
+    for (const provider of providers.values()) {
+      await provider.start({
+        onEvent: async (event) => {
+          logProviderEvent(logger, event);
+          await handovers.onProviderEvent(event);
+          await options.onProviderEvent?.(event);
+        },
+      });
+    }
+    outbox.start(combineOutboxWork(handovers.outbox, webhook.outbox));
     timers.start();
     const port = options.port ?? config.server.port;
-    const host = options.host ?? config.server.host;
     await app.listen({ port, host });
     const url = listeningUrl(app, host);
-    publicUrl = config.server.publicUrl ?? `http://localhost:${new URL(url).port}`;
     logger.info(
       {
         url,
-        publicUrl,
+        publicUrl: publicUrl(),
         store: store.dialect,
         providers: [...providers.keys()],
         endpoints: [...endpoints.values()].map((e) => ({ id: e.id, channel: e.channel })),
@@ -209,13 +178,13 @@ export async function createGateway(loaded: LoadedConfig, options: GatewayOption
     // Operators need each endpoint's URLs (they carry its token) to wire up clients and bots.
     for (const endpoint of endpoints.values()) {
       logger.info(
-        { endpoint: endpoint.id, channel: endpoint.channel, ...endpointUrls(publicUrl, endpoint) },
+        { endpoint: endpoint.id, channel: endpoint.channel, ...endpointUrls(publicUrl(), endpoint) },
         "endpoint ready",
       );
     }
     return {
       url,
-      publicUrl,
+      publicUrl: publicUrl(),
       app,
       store,
       bus,
@@ -224,12 +193,59 @@ export async function createGateway(loaded: LoadedConfig, options: GatewayOption
       conversations: service,
       copilot,
       logger,
-      close: once(() => runAll(closers)),
+      close: once(() => runAll(closers, logger)),
     };
   } catch (error) {
-    await runAll(closers);
+    await runAll(closers, logger);
     throw error;
   }
+}
+
+/** One step of shutting down; its name goes into the log when it fails. */
+interface Closer {
+  readonly name: string;
+  close(): Promise<void>;
+}
+
+/** The user-facing channels and pages, mounted onto the server once the services exist. */
+async function registerChannels(
+  app: HttpServer,
+  parts: {
+    readonly endpoints: ReadonlyMap<string, EndpointRuntime>;
+    readonly service: ConversationService;
+    readonly webhook: WebhookChannel;
+    readonly store: Store;
+    readonly bus: Bus;
+    readonly logger: Logger;
+    readonly copilot: CopilotRunner;
+    readonly links: CopilotLinks;
+    readonly options: GatewayOptions;
+  },
+): Promise<void> {
+  const { endpoints, service, webhook, store, bus, logger, copilot, links, options } = parts;
+  await registerWebchatChannel(app, {
+    endpoints,
+    conversations: service,
+    store,
+    bus,
+    logger,
+    ...options.webchat,
+  });
+  registerRestChannel(app, { endpoints, conversations: service });
+  webhook.register(app, service);
+  await registerWebchatPage(app, endpoints);
+  await registerCopilotChannel(app, {
+    endpoints,
+    store,
+    bus,
+    runner: copilot,
+    links,
+    logger,
+    ...(options.copilot?.maxFailuresPerMinute === undefined
+      ? {}
+      : { maxFailuresPerMinute: options.copilot.maxFailuresPerMinute }),
+  });
+  await registerCopilotPage(app, options.copilot?.dist);
 }
 
 /** One structured log line per provider event (the ids, never the content). */
@@ -261,23 +277,27 @@ function endpointUrls(publicUrl: string, endpoint: EndpointRuntime): Record<stri
   }
 }
 
-function listeningUrl(app: HttpServer, host: string): string {
+function listeningPort(app: HttpServer): number {
   const address = app.server.address();
-  const port = typeof address === "object" && address !== null ? address.port : 0;
+  return typeof address === "object" && address !== null ? address.port : 0;
+}
+
+function listeningUrl(app: HttpServer, host: string): string {
+  const port = listeningPort(app);
   const shownHost = host === "0.0.0.0" || host === "::" ? "127.0.0.1" : host;
   return `http://${shownHost.includes(":") ? `[${shownHost}]` : shownHost}:${port}`;
 }
 
-async function runAll(steps: readonly (() => Promise<void>)[]): Promise<void> {
+/** Runs every step, first to last; a failing step is logged and the rest still run (nothing left open). */
+async function runAll(steps: readonly Closer[], logger: Logger): Promise<void> {
   for (const step of steps) {
     try {
-      await step();
-    } catch {
-      // Closing continues: one failing step must not leave the store or sockets open.
+      await step.close();
+    } catch (error) {
+      logger.error({ err: error, step: step.name }, "shutdown step failed; continuing");
     }
   }
 }
-
 function once(fn: () => Promise<void>): () => Promise<void> {
   let running: Promise<void> | undefined;
   return () => (running ??= fn());

@@ -1,3 +1,4 @@
+import type { Logger } from "pino";
 import type { z } from "zod";
 import type { Delivery } from "./delivery.ts";
 import {
@@ -48,23 +49,24 @@ export type ChatGatewayDeps = {
   state: SimulatorState;
   lifecycle: Lifecycle;
   delivery: Delivery;
+  logger: Logger;
   baseUrl(): string;
   /** How long an integration typing indicator stays visible in the console (no stop call exists). */
   typingTimeoutMs: number;
 };
 
 export const API_PREFIX = "/chat-gateway/v1";
-/** The two card actions live outside `/chat-gateway/v1`, with the tenant in the path (reference §5.9, §16.10). */
+/** The two card actions live outside `/chat-gateway/v1`, with the tenant in the path. */
 export const CARD_ACTIONS_PREFIX = "/api/v1";
 const MAX_ATTACHMENT_BYTES = 25 * 1024 * 1024;
 
-/** Which error shape a body failure maps to: each operation declares its own (reference §4.4). */
+/** Which error shape a body failure maps to: each operation in 8x8's OpenAPI declares its own. */
 type ProblemFactory = (message: string) => GatewayProblem;
 const genericProblem: ProblemFactory = (message) => badRequest("invalid_parameter", message);
 const messageProblem: ProblemFactory = (message) => badMessageRequest(message);
 
 /**
- * Registers every operation of reference §5 except the public JWK endpoint: `/chat-gateway/v1/...` and the
+ * Registers every Chat Gateway v1 operation except the public JWK endpoint: `/chat-gateway/v1/...` and the
  * two card actions under `/api/v1/tenant/{tenantId}/...`.
  */
 export function registerChatGatewayRoutes(router: Router, deps: ChatGatewayDeps): void {
@@ -157,7 +159,7 @@ export function registerChatGatewayRoutes(router: Router, deps: ChatGatewayDeps)
       throw badRequest("invalid_webhook", `WebHook ID ${body.webHookId} is invalid.`);
     }
     requireQueue(body.routingOptions.id);
-    // Only Chat API channels can be created through the API (reference §5.3).
+    // Only Chat API channels can be created through the API (8x8 documents this).
     if (body.type !== undefined && body.type !== "ChatAPI") {
       throw badRequest("invalid_channel_type", `Channel type ${body.type} cannot be created; use ChatAPI.`);
     }
@@ -211,9 +213,12 @@ export function registerChatGatewayRoutes(router: Router, deps: ChatGatewayDeps)
     const body = await parseBody(ctx, webhookBody, genericProblem);
     const webhook: Webhook = { id: newId(), name: body.name, uri: body.uri, version: EVENT_VERSION };
     state.webhooks.set(webhook.id, webhook);
-    // Adding a webhook sends WEB_HOOK_VERIFY; whether a failure blocks creation is unconfirmed
-    // (reference §5.1), so the simulator creates it regardless and logs the attempt.
-    void delivery.verify(webhook.uri);
+    // Adding a webhook sends WEB_HOOK_VERIFY; whether a failure blocks creation 8x8 does not
+    // say, so the simulator creates it regardless and logs the attempt. A failed attempt resolves false
+    // (it is in the attempt log); only an unexpected error rejects, and that must not go unnoticed.
+    delivery.verify(webhook.uri).catch((error: unknown) => {
+      deps.logger.error({ err: error, webhookId: webhook.id }, "webhook verify failed");
+    });
     return halReply(200, webhook);
   });
 
@@ -298,7 +303,8 @@ export function registerChatGatewayRoutes(router: Router, deps: ChatGatewayDeps)
     const history = (body.history?.messages ?? []).map((item, index) =>
       toIncomingMessage(item, genericProblem, `history.messages[${index}]: `),
     );
-    // Without an assignment the channel's routing queue is used (reference §5.4).
+    // Without an assignment the channel's routing queue is used (8x8 only says the channel's queue can be
+    // overridden per conversation; using it by default is our reading).
     const assignment: Assignment = body.assignment ?? { type: "queue", id: channel.routingOptions.id };
     const conversation = lifecycle.create({ channelId: channel.id, user: body.user, assignment, history });
     return halReply(202, { conversationId: conversation.id, createdAt: conversation.createdAt });
@@ -406,7 +412,7 @@ export function registerChatGatewayRoutes(router: Router, deps: ChatGatewayDeps)
     const sorted = [...conversation.messages].sort((a, b) =>
       query.sort.direction === "asc" ? a.seq - b.seq : b.seq - a.seq,
     );
-    // The messages list schema declares no `_links` (reference §4.2).
+    // 8x8's messages list schema declares no `_links`.
     return halReply(200, halPage("messages", sorted.map(messageResult), query, undefined));
   });
 
@@ -450,7 +456,7 @@ export function registerChatGatewayRoutes(router: Router, deps: ChatGatewayDeps)
 
   /**
    * The tenant comes from the path here, so it is checked whatever the simulator's tenant option says; the
-   * 404s use the object shape (`ResourceNotFoundExceptionPayload`, reference §4.4).
+   * 404s use the object shape (`ResourceNotFoundExceptionPayload`, as 8x8's OpenAPI declares for them).
    */
   function cardOr404(ctx: RequestContext): Card {
     if (param(ctx, "tenantId") !== state.tenantId) {
@@ -472,7 +478,7 @@ export function registerChatGatewayRoutes(router: Router, deps: ChatGatewayDeps)
     router.add("PUT", pattern, async (ctx) => {
       const card = cardOr404(ctx);
       await parseBody(ctx, cardActionBody, genericProblem);
-      // 8x8 also "sends the activity notification" (reference §5.9) without saying to whom; the simulator
+      // 8x8 also "sends the activity notification" without saying to whom; the simulator
       // only sets the flag, which GET …/messages/{id}/cards shows.
       card[flag] = true;
       return emptyReply(204);
@@ -542,7 +548,7 @@ function attachmentOr404(conversation: Conversation, attachmentId: string): Atta
   return attachment;
 }
 
-/** Raw bytes with the filename in Content-Disposition (reference §5.8). */
+/** Raw bytes (`application/octet-stream`) with the filename in Content-Disposition, as 8x8 sends them. */
 export function attachmentContentReply(attachment: Attachment): Reply {
   const asciiName = attachment.filename.replace(/[^\x20-\x7e]|["\\]/g, "_");
   return {

@@ -53,7 +53,7 @@ export type ConversationSummary = {
 };
 
 /**
- * The simulator's own control API (DESIGN §2): what the agent console, tests and demos use to play the
+ * The simulator's own control API (not part of 8x8's): what the agent console, tests and demos use to play the
  * agent side. JSON in and out, no API key; bad input is a 400 `{error: {code, field, expected, message}}`.
  */
 export function registerControlRoutes(router: Router, deps: ControlDeps): void {

@@ -55,20 +55,23 @@ type AttemptKind = "attempt" | "duplicate" | "verify";
 
 type Lane = { queue: PendingEvent[]; running: boolean; wake?: () => void };
 
-/** WEB_HOOK_VERIFY has no conversation, timestamp or data (reference §8.8); this exact body is signed. */
+/**
+ * WEB_HOOK_VERIFY has no conversation, timestamp or data, only `notificationVersion`; this exact body is
+ * signed.
+ */
 export const WEB_HOOK_VERIFY_BODY =
   '{"notificationVersion":"Chat Gateway v1.0","eventType":"WEB_HOOK_VERIFY"}';
 
 const MAX_BACKOFF_MS = 5_000;
-/** How long a reordered event waits for the next one to overtake it (reference: "~100-150 ms"). */
+/** How long a reordered event waits for the next one to overtake it (roughly 100–150 ms). */
 const REORDER_HOLD_MS = 125;
 const DUPLICATE_DELAY_MS = 20;
 const LOG_LIMIT = 5_000;
 
 /**
- * Signed, retried, per-conversation ordered webhook delivery (reference §9). A conversation's events go
- * out one at a time: the next waits until the previous one is delivered or given up, because receivers
- * may rely on order even though 8x8 does not promise it. Faults are the deliberate exceptions.
+ * Signed, retried, per-conversation ordered webhook delivery with 8x8's `x-8x8-*` headers. A conversation's
+ * events go out one at a time: the next waits until the previous one is delivered or given up, because
+ * receivers may rely on order even though 8x8 does not promise it. Faults are the deliberate exceptions.
  */
 export function createDelivery(options: DeliveryOptions): Delivery {
   const lanes = new Map<string, Lane>();
@@ -79,7 +82,9 @@ export function createDelivery(options: DeliveryOptions): Delivery {
 
   function track<T>(work: Promise<T>): Promise<T> {
     inFlight.add(work);
-    void work.finally(() => inFlight.delete(work)).catch(() => undefined);
+    // This derived promise rejects exactly when `work` does, and `work` is returned to a caller that handles
+    // it; catching the copy only keeps it from being reported a second time as unhandled.
+    work.finally(() => inFlight.delete(work)).catch(() => undefined);
     return work;
   }
 
@@ -131,7 +136,7 @@ export function createDelivery(options: DeliveryOptions): Delivery {
   }
 
   function signedHeaders(event: PendingEvent, retry: number): Record<string, string> {
-    // The transmission time is fresh on every attempt; the event id never changes (reference §9.1).
+    // The transmission time is fresh on every attempt; the event id never changes (as 8x8 documents).
     const transmissionTime = Date.now();
     const signature = options.keys.sign({
       body: event.body,
@@ -183,7 +188,10 @@ export function createDelivery(options: DeliveryOptions): Delivery {
     const work = delay(DUPLICATE_DELAY_MS, undefined, { signal: shutdown.signal }).then(() =>
       send(event, 0, "duplicate"),
     );
-    void track(work.catch(() => undefined));
+    track(work).catch((error: unknown) => {
+      // Closing aborts the delay: the duplicate is then simply not sent.
+      if (!shutdown.signal.aborted) options.logger.error({ err: error, eid: event.eid }, "duplicate failed");
+    });
   }
 
   /** Waits up to the hold time for the conversation's next event, which then goes out first. */
@@ -238,7 +246,10 @@ export function createDelivery(options: DeliveryOptions): Delivery {
       lane.wake?.();
       if (!lane.running) {
         lane.running = true;
-        void track(drain(key, lane));
+        // drain() logs its own failures; this only catches what would escape it (a bug).
+        track(drain(key, lane)).catch((error: unknown) => {
+          options.logger.error({ err: error, conversationId: key }, "webhook delivery lane crashed");
+        });
       }
     },
     async verify(url) {

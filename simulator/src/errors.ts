@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
 
 /**
- * 8x8's error bodies (reference §4.4). They are not RFC 7807 even though they are sent as
+ * 8x8's error bodies, as its OpenAPI declares them. They are not RFC 7807 even though they are sent as
  * `application/problem+json`, and the shape of `errors` differs per operation, so each shape has its own
  * builder. Handlers throw {@link GatewayProblem}; the server turns it into the response.
  */

@@ -1,8 +1,8 @@
 import { z } from "zod";
 
 /**
- * Request bodies of the Chat Gateway (reference §5), as zod schemas. Each handler maps a failure to the
- * error shape its operation declares (reference §4.4), so the schemas carry no error formatting.
+ * Request bodies of the Chat Gateway (from 8x8's OpenAPI), as zod schemas. Each handler maps a failure to
+ * the error shape its operation declares, so the schemas carry no error formatting.
  */
 
 export const EVENT_VERSION = "Chat Gateway v1.0";
@@ -17,8 +17,8 @@ const absoluteHttpUri = z.string().refine((value) => {
 }, "must be an absolute http(s) URI");
 
 /**
- * The spec's `required` list names `notificationVersion` while the only defined property is `version`
- * (reference §16.1), so either key is accepted; whichever is present must be the one valid value.
+ * 8x8's spec contradicts itself: its `required` list names `notificationVersion` while the only defined
+ * property is `version`. So either key is accepted; whichever is present must be the one valid value.
  */
 export const webhookBody = z
   .object({
@@ -32,7 +32,7 @@ export const webhookBody = z
     path: ["version"],
   });
 
-/** The spec's example version is the v2 value "v2.0" (reference §16.14), so any version string is accepted. */
+/** The spec's example version is the v2 value "v2.0", so any version string is accepted. */
 export const verifyBody = z.object({ version: z.string().min(1), uri: absoluteHttpUri });
 
 export const channelBody = z.object({
@@ -85,7 +85,7 @@ const card = z.object({
 /**
  * Send-message body without `authorType`, which is checked first and separately because its failure has
  * a specific message. `text` and `externalProvider` are mutually exclusive; a message with neither is
- * accepted when it carries attachments or cards (reference §16.16).
+ * accepted when it carries attachments or cards: the spec's text variant requires neither field.
  */
 export const messageContent = z
   .object({

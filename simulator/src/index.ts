@@ -113,6 +113,7 @@ export async function createSimulator(options: SimulatorOptions = {}): Promise<S
     state,
     lifecycle,
     delivery,
+    logger,
     typingTimeoutMs,
     baseUrl: () => baseUrl,
   });

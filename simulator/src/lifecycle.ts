@@ -39,8 +39,8 @@ export type LifecycleOptions = {
 export type Lifecycle = ReturnType<typeof createLifecycle>;
 
 /**
- * The conversation lifecycle (reference §7) and the webhook events each step emits. 8x8 leaves the exact
- * event order unconfirmed; the simulator fixes one order (documented in simulator/README.md) so tests can
+ * The conversation lifecycle (create → queued → agent joins → transfer / leave → idle) and the webhook
+ * events each step emits. 8x8 leaves the exact event order unconfirmed; the simulator fixes one order (documented in simulator/README.md) so tests can
  * pin it. Agent-side steps (accept, message, typing, transfer, close) come from the control API and throw
  * a 409 ControlError when the conversation is not in a state that allows them.
  */
@@ -398,7 +398,7 @@ export function createLifecycle(options: LifecycleOptions) {
   };
 }
 
-/** MESSAGE attachment `type` (reference §8.6) from the uploaded MIME type. */
+/** MESSAGE attachment `type` (image, video, audio or file, 8x8's examples) from the uploaded MIME type. */
 export function attachmentKind(contentType: string): "image" | "video" | "audio" | "file" {
   if (contentType.startsWith("image/")) return "image";
   if (contentType.startsWith("video/")) return "video";

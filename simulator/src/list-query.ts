@@ -1,8 +1,9 @@
 import { badRequest } from "./errors.ts";
 
 /**
- * Paging, sorting and FIQL filtering of list endpoints (reference §4.2), and the HAL list envelope.
- * 8x8 pages are 0-based; the maximum page size is unconfirmed, the simulator caps it at 1000.
+ * Paging, sorting and FIQL filtering of list endpoints (8x8's `page`, `size`, `sort` and `filter`), and the
+ * HAL list envelope. 8x8 pages are 0-based; the maximum page size is unconfirmed, the simulator caps it at
+ * 1000.
  */
 export type ListQuery = {
   page: number;
@@ -114,7 +115,7 @@ function sortKey(value: unknown): string {
 
 /**
  * The HAL list body. On an empty page `_embedded` is left out, as Spring HAL does; clients must guard
- * for it (reference §4.2). The messages list schema has no `_links`, so it is optional.
+ * for it (8x8 does not say it is always present). The messages list schema has no `_links`, so it is optional.
  */
 export function halPage<T>(
   collection: string,

@@ -1,7 +1,7 @@
 import { createHmac, randomBytes, timingSafeEqual } from "node:crypto";
 
 /**
- * Time-limited download links for attachments in MESSAGE events (reference §8.6 `preSignedUrl`). They
+ * Time-limited download links for attachments in MESSAGE events (8x8's `preSignedUrl`). They
  * need no API key, like 8x8's, so they carry an HMAC over the attachment and the expiry instead.
  */
 export type PresignedUrls = {

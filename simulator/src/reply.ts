@@ -17,7 +17,7 @@ export function jsonReply(status: number, value: unknown, contentType: string = 
   return { status, contentType, body: JSON.stringify(value) };
 }
 
-/** Successful 8x8 JSON responses are HAL (reference §4.1). */
+/** Successful 8x8 JSON responses are HAL (`application/hal+json`). */
 export function halReply(status: number, value: unknown): Reply {
   return jsonReply(status, value, HAL_JSON);
 }

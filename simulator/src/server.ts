@@ -39,7 +39,12 @@ const JWK_PATH = /^\/chat-gateway\/v1\/jwk\/([^/]+)\/public\/?$/;
 /** The simulator's HTTP server: dispatches to the public JWK, the 8x8 API, the control API or the console. */
 export function createSimulatorServer(deps: ServerDeps): Server {
   return createServer((req, res) => {
-    void handle(deps, req, res);
+    handle(deps, req, res).catch((error: unknown) => {
+      // handle() turns route errors into replies; whatever escapes it (a bad URL, a failed write) leaves
+      // no reply to send, so the request is logged and its socket dropped.
+      deps.logger.error({ err: error, method: req.method, url: req.url }, "simulator request failed");
+      res.destroy();
+    });
   });
 }
 
@@ -74,14 +79,14 @@ async function route(deps: ServerDeps, method: string, url: URL, req: IncomingMe
   return jsonReply(404, { error: { code: "not_found", message: `no route for ${method} ${pathname}` } });
 }
 
-/** The 8x8 API: `/chat-gateway/v1/...` plus the card actions under `/api/v1/...` (reference §5.9). */
+/** The 8x8 API: `/chat-gateway/v1/...` plus the card actions under `/api/v1/...`. */
 function isGatewayPath(pathname: string): boolean {
   return [API_PREFIX, CARD_ACTIONS_PREFIX].some(
     (prefix) => pathname === prefix || pathname.startsWith(`${prefix}/`),
   );
 }
 
-/** The JWK endpoint declares no security (reference §5.2): no key, no tenant check, no faults. */
+/** The JWK endpoint declares no security in 8x8's OpenAPI: no key, no tenant check, no faults. */
 function jwkReply(keys: KeyStore, kid: string): Reply {
   const jwk = keys.publicJwk(kid);
   if (jwk === undefined) throw resourceNotFound("Jwk", kid);

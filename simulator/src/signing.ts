@@ -8,7 +8,7 @@ export type PublicJwk = { kty: "RSA"; e: string; n: string; kid: string };
 
 type SigningKey = { kid: string; privateKey: KeyObject; jwk: PublicJwk };
 
-/** The values a signature covers besides the body (reference §9.3): they travel as `x-8x8-*` headers. */
+/** The values a signature covers besides the body: they travel as `x-8x8-*` headers. */
 export type SignatureInput = {
   body: Buffer;
   customerId: string;

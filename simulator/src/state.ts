@@ -55,7 +55,7 @@ export function newId(): string {
   return randomBytes(16).toString("base64url");
 }
 
-/** The webhook URI events of a conversation go to: the one bound to its channel (reference §8). */
+/** The webhook URI events of a conversation go to: the one bound to its channel. */
 export function webhookUriFor(state: SimulatorState, conversation: Conversation): string | undefined {
   const channel = state.channels.get(conversation.channelId);
   return channel === undefined ? undefined : state.webhooks.get(channel.webHookId)?.uri;

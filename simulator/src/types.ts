@@ -1,11 +1,11 @@
 /**
- * Domain types of the simulated 8x8 Chat Gateway. Wire shapes follow reference §5 and §8; everything is
- * kept in memory for the lifetime of one simulator.
+ * Domain types of the simulated 8x8 Chat Gateway. Wire shapes follow 8x8's OpenAPI and its webhook events
+ * reference; everything is kept in memory for the lifetime of one simulator.
  */
 
 export type QueueConfig = { id: string; name: string; agents: Array<{ id: string; name: string }> };
 
-/** Result author types (reference §6 `AuthorType`): callers may only send `user` and `bot`. */
+/** Result author types (8x8's `AuthorType`): callers may only send `user` and `bot`. */
 export type AuthorType = "user" | "bot" | "agent" | "system";
 export type ExternalAuthorType = "user" | "bot";
 
@@ -73,7 +73,7 @@ export type Attachment = {
   content: Buffer;
 };
 
-/** One CC routing instance (reference §1): queue → agent → ended. */
+/** One CC routing instance of a conversation: queue → agent → ended. */
 export type Interaction = {
   id: string;
   startTime: string;
@@ -107,7 +107,10 @@ export type Conversation = {
   participants: Participant[];
   messages: Message[];
   attachments: Attachment[];
-  /** The queue a new interaction goes to when a message arrives while idle (reference §7.8). */
+  /**
+   * The queue a new interaction goes to when a message arrives while idle: the previous one, as 8x8 documents
+   * for its legacy v2 API.
+   */
   lastQueueId?: string;
   postAgentAssignment?: PostAgentAssignment;
   /** Integration-side indicators shown in the agent console; they expire on their own. */
@@ -130,7 +133,7 @@ export type WebhookEventType =
   | "ACTIVITY"
   | "WEB_HOOK_VERIFY";
 
-/** Envelope of every conversation event (reference §8.1); TRANSFER carries no `data`. */
+/** Envelope of every conversation event; TRANSFER carries no `data`. */
 export type ConversationEvent = {
   eventType: Exclude<WebhookEventType, "WEB_HOOK_VERIFY">;
   conversationId: string;

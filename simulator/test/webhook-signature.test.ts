@@ -22,8 +22,9 @@ afterEach(async () => {
 });
 
 /**
- * An independent verifier written from reference §9.4, sharing no code with the simulator: rebuild the
- * detached payload from the headers and the raw body, fetch the JWK by kid, check RS256.
+ * An independent verifier written from 8x8's "Validating Webhook Events" page, sharing no code with the
+ * simulator: rebuild the detached payload from the headers and the raw body, fetch the JWK by kid, check
+ * RS256.
  */
 async function verifySignature(
   baseUrl: string,

@@ -5,9 +5,15 @@
 export type BusHandler = (message: unknown) => void;
 
 export interface Bus {
-  /** Delivers `message` (JSON-serialisable) to every subscriber of `topic` on every instance. */
+  /**
+   * Delivers `message` (JSON-serialisable) to every subscriber of `topic` on every instance. Rejects when
+   * the bus is unreachable (after a bounded wait, never hanging).
+   */
   publish(topic: string, message: unknown): Promise<void>;
-  /** Resolves once the subscription is active; the returned function ends it. */
+  /**
+   * Resolves once the subscription is active; the returned function ends it. That function can reject too
+   * (an unreachable bus), so a caller that does not await it must catch it.
+   */
   subscribe(topic: string, handler: BusHandler): Promise<() => Promise<void>>;
   /**
    * Runs `fn` while holding an exclusive lock on `key` across all instances, so one conversation is acted on

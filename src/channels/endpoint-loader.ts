@@ -2,19 +2,24 @@ import { readFile } from "node:fs/promises";
 import { resolve } from "node:path";
 import type { BatonConfig } from "../config/index.ts";
 import type { EndpointRuntime } from "../conversation/types.ts";
+import { BatonError } from "../errors/index.ts";
 import { loadFlowFile } from "../flow/index.ts";
+import { checkFlowHandovers } from "../handover/capabilities.ts";
+import type { HandoverProvider } from "../providers/port.ts";
 import { resolveLocale } from "../i18n/catalog.ts";
 import type { Store } from "../store/types.ts";
 
 /**
  * Turns `endpoints:` into runtime endpoints: each gets its URL token (configured, or generated once and kept
- * in the store, so it survives restarts) and its flow, loaded and validated now — a bad flow stops the boot
- * with every problem listed, instead of failing on the first user.
+ * in the store, so it survives restarts) and its flow, loaded and validated now (its handover nodes against
+ * their providers' capabilities too): a bad flow stops the boot with every problem listed, instead of failing
+ * on the first user.
  */
 export async function loadEndpoints(
   config: BatonConfig,
   baseDir: string,
   store: Store,
+  providers: ReadonlyMap<string, Pick<HandoverProvider, "capabilities">>,
 ): Promise<Map<string, EndpointRuntime>> {
   const endpoints = new Map<string, EndpointRuntime>();
   for (const [id, endpoint] of Object.entries(config.endpoints)) {
@@ -23,6 +28,15 @@ export async function loadEndpoints(
       endpoint.flow === undefined
         ? undefined
         : await loadFlowFile(resolve(baseDir, endpoint.flow), (path) => readFile(path, "utf8"));
+    if (flow !== undefined) {
+      // Each handover node against what its provider takes: a flow asking for more never boots.
+      const issues = checkFlowHandovers(
+        flow,
+        endpoint.handover?.provider,
+        (id) => providers.get(id)?.capabilities,
+      );
+      if (issues.length > 0) throw new BatonError("BATON_ERR_FLOW_INVALID", { file: flow.file, issues });
+    }
     const copilotFlow =
       endpoint.copilot === undefined
         ? undefined

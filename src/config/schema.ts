@@ -22,8 +22,8 @@ const eightByEightProvider = z.strictObject({
   /** The Chat API channel used when a handoverToAgent node names none (`baton 8x8 setup` prints it). */
   channelId: z.string().min(1).optional(),
   /**
-   * Where webhook signing keys are fetched. `{kid}` and `{baseUrl}` are replaced. 8x8's docs disagree
-   * (reference §9.4): the spec says /chat-gateway/v1/jwk/{kid}/public, the code samples use the legacy
+   * Where webhook signing keys are fetched. `{kid}` and `{baseUrl}` are replaced. 8x8's docs disagree:
+   * the spec says /chat-gateway/v1/jwk/{kid}/public, the code samples use the legacy
    * /vcc/us/chat/v2/... path. We default to the spec'd one and let operators switch.
    */
   jwkUrl: z

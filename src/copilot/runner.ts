@@ -1,5 +1,4 @@
 import type { Bus } from "../bus/types.ts";
-import { outboxKinds } from "../conversation/service.ts";
 import type { EndpointRuntime } from "../conversation/types.ts";
 import { BatonError, errorCatalog, isBatonError, type ErrorCode } from "../errors/index.ts";
 import { runFlow } from "../flow/engine.ts";
@@ -10,6 +9,7 @@ import type {
   FlowAction,
   FlowPorts,
 } from "../flow/types.ts";
+import type { HandoverState } from "../handover/types.ts";
 import { resolveLocale, translate } from "../i18n/catalog.ts";
 import type {
   CopilotProblem,
@@ -22,8 +22,13 @@ import type {
 import type { ConversationMessage } from "../protocol/messages.ts";
 import type { JsonObject, Store, StoredHandover, StoredMessage, StoredSession } from "../store/types.ts";
 import type { Logger } from "../telemetry/logger.ts";
+import type { AgentNotifier } from "./agent-notifier.ts";
 import type { AiService, ConversationLine, KnowledgeIndex } from "./ai/types.ts";
 import { emptyWorkspace } from "./default-grid.ts";
+import type { WorkspaceRecord } from "./workspace-record.ts";
+
+export type { AgentNotifier } from "./agent-notifier.ts";
+export type { WorkspaceRecord } from "./workspace-record.ts";
 
 /** The bus topic a session's workspace frames travel on (every instance holding a workspace socket listens). */
 export function copilotTopic(sessionKey: string): string {
@@ -55,23 +60,8 @@ export interface CopilotRunnerDeps {
   readonly linkFor?: (session: StoredSession, endpoint: EndpointRuntime) => Promise<string>;
   /** The configured link text with `{url}`; default: the catalog's `copilot.link`. */
   readonly linkText?: string;
-  /** Asks the outbox worker to look now (the link goes to the agent through the outbox). */
-  readonly kickOutbox?: () => void;
-}
-
-/** What the runner keeps per session in `copilot_workspaces.state`. */
-interface WorkspaceRecord {
-  readonly workspace: CopilotWorkspaceState;
-  /** The handover the workspace belongs to (the latest one of the session). */
-  readonly handoverId: string;
-  /** The last message before the handover started: the summary covers the bot part up to here. */
-  readonly handoverStartSeq: number;
-  /** Top-level context keys the copilot flow wrote (setContext); never written to the session. */
-  readonly context: JsonObject;
-  /** The agent's latest search per knowledge tile. */
-  readonly searches: Readonly<Record<string, string>>;
-  /** Per tile, what its content was computed from: the same basis again keeps the content (no repaint). */
-  readonly basis: Readonly<Record<string, string>>;
+  /** Where the workspace link goes: the handover's agent (the handover service delivers it after the create call). */
+  readonly agent: AgentNotifier;
 }
 
 const maxProblems = 20;
@@ -88,14 +78,16 @@ type Trigger =
  * each trigger (handover start, user and agent messages during the handover, postbacks, searches), turning
  * its tile actions into tile contents. Every trigger runs the whole flow once; a tile the run does not touch,
  * or touches with the same input as before, keeps its content, so flows need no "once" tricks. The
- * transcript tile follows every message on its own.
+ * transcript tile follows every message on its own, and the status line every handover change (without a
+ * run). The workspace link goes to the agent through `agent` when the handover starts.
  *
  * Work for one session runs in order, under a per-session bus lock (several instances), separate from the
  * conversation's lock. The conversation service's triggers only queue work; `idle()` waits for it.
  *
  * @example
- * const runner = createCopilotRunner({ store, bus, ai: createOfflineAi(), knowledge, redact, logger, endpoints, http });
+ * const runner = createCopilotRunner({ store, bus, ai: createOfflineAi(), knowledge, redact, logger, endpoints, http, agent });
  * const service = createConversationService({ ...deps, copilot: runner.triggers });
+ * // agent: { notifyAgent(handoverId, text) } of the handover service
  */
 export function createCopilotRunner(deps: CopilotRunnerDeps) {
   const { store, bus, logger } = deps;
@@ -106,11 +98,12 @@ export function createCopilotRunner(deps: CopilotRunnerDeps) {
   function enqueue(sessionKey: string, work: () => Promise<void>): Promise<void> {
     const previous = queues.get(sessionKey) ?? Promise.resolve();
     const next = previous.then(() => bus.withLock(copilotLock(sessionKey), work));
-    const settled = next.catch(() => {});
+    const settled: Promise<void> = next
+      .catch(() => {})
+      .then(() => {
+        if (queues.get(sessionKey) === settled) queues.delete(sessionKey);
+      });
     queues.set(sessionKey, settled);
-    void settled.then(() => {
-      if (queues.get(sessionKey) === settled) queues.delete(sessionKey);
-    });
     return next;
   }
 
@@ -128,7 +121,7 @@ export function createCopilotRunner(deps: CopilotRunnerDeps) {
   async function load(sessionKey: string) {
     const stored = await store.copilotWorkspaces.get(sessionKey);
     if (stored === undefined) return undefined;
-    return { record: stored.state as unknown as WorkspaceRecord, version: stored.version };
+    return { record: stored.state, version: stored.version };
   }
 
   // ----------------------------------------------------------------------------------------------- a run
@@ -140,6 +133,7 @@ export function createCopilotRunner(deps: CopilotRunnerDeps) {
     searches: Record<string, string>;
     basis: Record<string, string>;
     gridChanged = false;
+    handoverStateChanged = false;
     readonly changedTiles = new Set<string>();
     readonly frames: CopilotServerFrame[] = [];
     private messages: StoredMessage[] | undefined;
@@ -168,6 +162,14 @@ export function createCopilotRunner(deps: CopilotRunnerDeps) {
     setTile(tile: CopilotTile): void {
       this.workspace.tiles = this.workspace.tiles.map((t) => (t.id === tile.id ? tile : t));
       this.changedTiles.add(tile.id);
+    }
+
+    /** True when the status line changes. */
+    setHandoverState(state: HandoverState): boolean {
+      if (state === this.workspace.handoverState) return false;
+      this.workspace.handoverState = state;
+      this.handoverStateChanged = true;
+      return true;
     }
 
     problem(code: ErrorCode, detail: string, tileId?: string): void {
@@ -204,11 +206,7 @@ export function createCopilotRunner(deps: CopilotRunnerDeps) {
         searches: this.searches,
         basis: this.basis,
       };
-      const saved = await store.copilotWorkspaces.save(
-        this.session.id,
-        record as unknown as JsonObject,
-        this.version,
-      );
+      const saved = await store.copilotWorkspaces.save(this.session.id, record, this.version);
       if (!saved.ok) {
         // The copilot lock makes this a lost lock (an instance stalled past it): the other writer's state stands.
         logger.warn(
@@ -218,7 +216,10 @@ export function createCopilotRunner(deps: CopilotRunnerDeps) {
         return;
       }
       const topic = copilotTopic(this.session.id);
-      if (this.gridChanged) await bus.publish(topic, { type: "state", state: this.workspace });
+      // The status line travels only in `state` (the protocol has no frame of its own for it); the page
+      // keeps every tile that arrives unchanged, so a status change repaints no tile.
+      if (this.gridChanged || this.handoverStateChanged)
+        await bus.publish(topic, { type: "state", state: this.workspace });
       else {
         for (const id of this.changedTiles) {
           const tile = this.tile(id);
@@ -504,14 +505,11 @@ export function createCopilotRunner(deps: CopilotRunnerDeps) {
   async function handoverInput(handoverId: string): Promise<CopilotFlowInput["handover"]> {
     const handover = await store.handovers.get(handoverId);
     if (handover === undefined) return null;
-    const machine = handover.machine as {
-      queue?: { id: string; name?: string };
-      agent?: { id: string; name?: string };
-    };
+    const { queue, agent } = handover.machine;
     return {
       status: handover.state,
-      queue: machine.queue?.name ?? machine.queue?.id ?? null,
-      agent: machine.agent?.name ?? machine.agent?.id ?? null,
+      queue: queue?.name ?? queue?.id ?? null,
+      agent: agent?.name ?? agent?.id ?? null,
     };
   }
 
@@ -571,9 +569,7 @@ export function createCopilotRunner(deps: CopilotRunnerDeps) {
     }
     if (trigger.kind === "search") update.searches[trigger.tileId] = trigger.query;
     const handoverState = (await store.handovers.get(update.record.handoverId))?.state;
-    if (handoverState !== undefined && handoverState !== update.workspace.handoverState) {
-      update.workspace.handoverState = handoverState;
-    }
+    if (handoverState !== undefined) update.setHandoverState(handoverState);
     const input = await inputFor(update, trigger);
     if (input !== undefined) await runCopilotFlow(update, input);
     await refreshTranscripts(update);
@@ -589,24 +585,50 @@ export function createCopilotRunner(deps: CopilotRunnerDeps) {
       deps.linkText === undefined
         ? translate(locale, "copilot.link", { url })
         : deps.linkText.replaceAll("{url}", url);
-    // Same ordering key as the handover's own outbox items: the link follows the create call.
-    await store.outbox.enqueue([
-      {
-        orderingKey: `handover:${handover.id}`,
-        kind: outboxKinds.botToAgent,
-        payload: { handoverId: handover.id, text },
-      },
-    ]);
-    deps.kickOutbox?.();
+    await deps.agent.notifyAgent(handover.id, text);
+  }
+
+  /** The status line follows the workspace's own handover; nothing else of the workspace changes. */
+  async function followHandover(session: StoredSession, changed: StoredHandover): Promise<void> {
+    const endpoint = copilotEndpoint(session);
+    if (endpoint === undefined) return;
+    const loaded = await load(session.id);
+    if (loaded === undefined || loaded.record.handoverId !== changed.id) return;
+    // Instances queue their own triggers, so two changes may arrive here out of order: a newer stored
+    // version wins over the one this trigger carries.
+    const stored = await store.handovers.get(changed.id);
+    const latest = stored !== undefined && stored.version > changed.version ? stored : changed;
+    const update = new Update(session, endpoint, loaded.record, loaded.version);
+    if (!update.setHandoverState(latest.state)) return;
+    await update.save();
   }
 
   const triggers = {
     onHandoverStarted(session: StoredSession, handover: StoredHandover): void {
       if (copilotEndpoint(session) === undefined || handover.endedAt !== null) return;
       queued(session.id, "handover", async () => {
-        await postLink(session, handover);
+        try {
+          await postLink(session, handover);
+        } catch (error) {
+          // The workspace does not depend on the link: it is built anyway, and any link to the session opens it.
+          logger.error(
+            { err: error, sessionKey: session.id, handoverId: handover.id },
+            "copilot link not posted",
+          );
+        }
         await process(session, { kind: "handover", handover });
       });
+    },
+    /**
+     * After every committed change of a handover (state, queue or agent): the workspace's status line
+     * follows `handover.state`, and is published only when it changed. The copilot flow does not run on
+     * it: a queue or agent change costs no AI call and repaints no tile, and the flow's next run (message,
+     * postback, search) reads the current `input.handover`. A handover other than the workspace's own is
+     * ignored: an older one is stale, a newer one takes the workspace over through onHandoverStarted.
+     */
+    onHandoverChanged(session: StoredSession, handover: StoredHandover): void {
+      if (copilotEndpoint(session) === undefined) return;
+      queued(session.id, "handoverChanged", () => followHandover(session, handover));
     },
     onMessage(session: StoredSession, message: ConversationMessage): void {
       if (copilotEndpoint(session) === undefined) return;

@@ -1,4 +1,4 @@
-import { errorCatalog, type ErrorCode } from "./catalog.ts";
+import { errorCatalog, type CatalogEntry, type ErrorCode } from "./catalog.ts";
 
 /** Structured facts about an error: what was wrong (`field`), what was expected, and safe extra detail. */
 export interface ErrorDetails {
@@ -41,4 +41,14 @@ export class BatonError extends Error {
 
 export function isBatonError(error: unknown): error is BatonError {
   return error instanceof BatonError;
+}
+
+/**
+ * Whether an error will not go away by retrying the same call: a BatonError whose catalog entry is
+ * `permanent`. The one place this is decided; the outbox and the handover service both ask it.
+ */
+export function isPermanentError(error: unknown): boolean {
+  if (!isBatonError(error)) return false;
+  const entry: CatalogEntry = errorCatalog[error.code];
+  return entry.permanent === true;
 }

@@ -1,5 +1,5 @@
 /**
- * The one error catalog (house style 6). Every error Baton reports to a user, an operator or a peer has a
+ * The one error catalog. Every error Baton reports to a user, an operator or a peer has a
  * code here, a human message, the HTTP status it maps to and, where it can end a socket, a WebSocket close
  * code. `docs/errors.md` lists every code; test/unit/errors/catalog-documented.test.ts keeps them in step.
  *
@@ -10,6 +10,11 @@ export interface CatalogEntry {
   readonly message: string;
   readonly status: number;
   readonly wsClose?: number;
+  /**
+   * The same call will fail the same way however often it is made (a rejection, not an outage): the outbox
+   * does not retry it and the handover service treats it as final. Absent means retrying may help.
+   */
+  readonly permanent?: true;
 }
 
 export const errorCatalog = {
@@ -40,7 +45,7 @@ export const errorCatalog = {
   // providers
   BATON_ERR_PROVIDER_UNKNOWN: { message: "No provider with this id is configured.", status: 404 },
   BATON_ERR_PROVIDER_AMBIGUOUS: {
-    message: "Several 8x8 providers are configured: post to /handover/eightByEight/{providerId}.",
+    message: "Several providers receive events at this path: post to {path}/{providerId}.",
     status: 404,
   },
   BATON_ERR_PROVIDER_TYPE_UNKNOWN: { message: "No provider implementation has this type.", status: 500 },
@@ -71,13 +76,14 @@ export const errorCatalog = {
   },
   BATON_ERR_WEBHOOK_BODY_INVALID: { message: "The webhook body is not a JSON event object.", status: 400 },
   // 8x8 Chat Gateway client
-  BATON_ERR_8X8_REQUEST_REJECTED: { message: "8x8 rejected the request.", status: 502 },
+  BATON_ERR_8X8_REQUEST_REJECTED: { message: "8x8 rejected the request.", status: 502, permanent: true },
   BATON_ERR_8X8_UNAVAILABLE: { message: "8x8 is unavailable after retries.", status: 502 },
   BATON_ERR_8X8_TIMEOUT: { message: "8x8 did not answer in time.", status: 504 },
   BATON_ERR_8X8_RESPONSE_INVALID: { message: "8x8 answered with a body Baton cannot read.", status: 502 },
   BATON_ERR_8X8_INPUT_INVALID: {
     message: "The request breaks a documented 8x8 Chat Gateway limit, so it was not sent.",
     status: 400,
+    permanent: true,
   },
   // conversations
   BATON_ERR_ENDPOINT_UNKNOWN: {
@@ -147,12 +153,18 @@ export const errorCatalog = {
   BATON_ERR_HANDOVER_UNSUPPORTED: {
     message: "This endpoint or provider cannot hand over: a required setting is missing.",
     status: 400,
+    permanent: true,
   },
   BATON_ERR_HANDOVER_ALREADY_OPEN: {
     message: "A handover is already open in this session; close it before starting another.",
     status: 409,
   },
   BATON_ERR_HANDOVER_NOT_OPEN: { message: "No handover is open in this session.", status: 409 },
+  BATON_ERR_HANDOVER_CONFLICT: {
+    message:
+      "The handover kept changing while this event was applied; it was not applied and may be retried.",
+    status: 503,
+  },
   // bot API and webhook channel
   BATON_ERR_BOT_API_UNAUTHORIZED: {
     message: "The bot API needs `authorization: Bearer <callbackSecret>` of this endpoint.",
@@ -169,6 +181,7 @@ export const errorCatalog = {
   BATON_ERR_CALLBACK_REJECTED: {
     message: "The callback URL rejected the delivery (a 4xx other than 408 or 429); it is not retried.",
     status: 502,
+    permanent: true,
   },
   BATON_ERR_CALLBACK_UNAVAILABLE: {
     message: "The callback URL could not be reached or answered 408, 429 or 5xx; the delivery is retried.",
@@ -205,6 +218,12 @@ export const errorCatalog = {
   BATON_ERR_RUNTIME_HANDLER_MISSING: {
     message: "No handler is registered for this outbox item or timer kind.",
     status: 500,
+    permanent: true,
+  },
+  BATON_ERR_RUNTIME_PAYLOAD_INVALID: {
+    message: "A stored outbox item's payload is not what its kind expects; it is not retried.",
+    status: 500,
+    permanent: true,
   },
 } as const satisfies Record<string, CatalogEntry>;
 

@@ -43,6 +43,8 @@ const idle: Position = { entrypoint: null, waiting: "none" };
  *   status ends the handover and resumes below the node or at the entrypoint. Ignored when no handover is
  *   open (a late resolve after closeHandover). With `run: "nextUserMessage"` a terminal status only moves
  *   the position; the next input runs there and sees the outcome as `input.handover`.
+ * - `inject` is `input` outside a handover; while one is open it runs from the entrypoint (as handover events
+ *   do), with the injected text and data as `input`, and the handover stays open unless the flow closes it.
  * - `start` runs from `start`, keeping the context; ignored while a handover is open.
  * - `copilot` (copilot flows) runs from `start` once and leaves the flow idle; `input` is the trigger's
  *   CopilotFlowInput.
@@ -92,8 +94,8 @@ class Run implements NodeRuntime {
         trigger.kind === "copilot"
           ? { ...trigger.input, data: null }
           : {
-              text: trigger.kind === "input" ? (trigger.text ?? null) : null,
-              data: trigger.kind === "input" ? (trigger.data ?? null) : null,
+              text: trigger.kind === "input" || trigger.kind === "inject" ? (trigger.text ?? null) : null,
+              data: trigger.kind === "input" || trigger.kind === "inject" ? (trigger.data ?? null) : null,
               handover: trigger.kind === "handover" ? trigger.handover : (state.pendingHandover ?? null),
             },
       context: this.context,
@@ -126,6 +128,10 @@ class Run implements NodeRuntime {
       case "input":
         if (this.handoverOpen) return this.unchanged();
         return this.finish(await this.onInput());
+      case "inject":
+        if (!this.handoverOpen) return this.finish(await this.onInput());
+        // The handover stays open: the run starts where handover events enter and may close it.
+        return this.finish(await this.runFromEntrypoint());
       case "handover":
         if (!this.handoverOpen) return this.unchanged();
         return this.finish(await this.onHandover(trigger));
@@ -174,12 +180,19 @@ class Run implements NodeRuntime {
     const entry =
       resumeAt === "belowNode" && handoverNode !== undefined ? below : this.enterAt(this.state.entrypoint);
     if (terminal && trigger.run === "nextUserMessage") {
-      // The reference product's default: after the agent resolves, the flow carries on when the user writes.
+      // Cognigy.AI's default, so ported flows behave the same: after the agent resolves, the flow carries on
+      // when the user writes.
       this.pendingHandover = trigger.handover;
       return entry === undefined ? undefined : { entrypoint: entry, waiting: "input" };
     }
     if (entry === undefined) return undefined;
     return this.runFrom(entry);
+  }
+
+  /** While a handover is open: from the entrypoint, or nowhere when the flow has no position. */
+  private async runFromEntrypoint(): Promise<Position | undefined> {
+    const entry = this.enterAt(this.state.entrypoint);
+    return entry === undefined ? undefined : this.runFrom(entry);
   }
 
   /** The stored entrypoint if the flow still has that node; a vanished one is reported and skipped. */

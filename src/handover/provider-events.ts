@@ -73,7 +73,7 @@ export function toHandoverEvent(event: ProviderEvent): HandoverEvent | undefined
         at,
       };
     case "read.receipt":
-      // Defined by 8x8 but sent by no channel yet (reference §12); nothing in the lifecycle depends on it.
+      // Defined by 8x8 but, per its docs, sent by no channel yet; nothing in the lifecycle depends on it.
       return undefined;
   }
 }

@@ -3,7 +3,7 @@
  * Provider-neutral; the 8x8 specifics (channel id, queue id, JSON properties) travel in `provider`.
  */
 
-/** Lifecycle states (DESIGN §2): requested → queued → active ⇄ transferring → a terminal state. */
+/** Lifecycle states: requested → queued → active ⇄ transferring → a terminal state. */
 export type HandoverState =
   | "requested"
   | "queued"
@@ -25,7 +25,7 @@ export const terminalHandoverStates = [
 export type TerminalHandoverState = (typeof terminalHandoverStates)[number];
 
 /**
- * What a flow reads in `handover.status` (the reference product's values, so flows port over):
+ * What a flow reads in `handover.status` (the values Cognigy.AI flows branch on, so flows port over):
  * `queue` and `active` arrive as events while the handover runs, the rest end it; `inactivity` events
  * carry `inactivityCount`.
  */
@@ -37,6 +37,11 @@ export type HandoverEndReason =
   | "unsupported"
   /** The provider call failed (after retries). */
   | "error"
+  /**
+   * The contact center refused a call of the open handover for good (its conversation is gone, access was
+   * refused, a request was rejected); status `error`. The user is told the connection to the agent was lost.
+   */
+  | "rejected"
   /** maxQueueWait passed with no agent. */
   | "timeout"
   /** The user cancelled (intent, button, or the web chat's cancel). */
@@ -45,7 +50,7 @@ export type HandoverEndReason =
   | "user_left"
   /**
    * The bot closed the handover (closeHandover node or the bot API); status `completed`, so flows written for
-   * the reference product's three outcomes keep working, and this reason tells the close apart.
+   * Cognigy.AI's three outcomes keep working, and this reason tells the close apart.
    */
   | "closed"
   /**

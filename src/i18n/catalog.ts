@@ -1,5 +1,5 @@
 /**
- * The one catalog of user-facing text Baton itself says (house style 13): system messages to the user,
+ * The one catalog of user-facing text Baton itself says: system messages to the user,
  * notices to the agent. English and German from the start; a flow or endpoint picks the locale.
  * Flows' own texts are written in the flow, not here.
  */
@@ -19,6 +19,7 @@ const texts = {
     "handover.endedByProvider": "The request was closed before an agent could join.",
     "handover.closed": "You are back with the bot.",
     "handover.error": "Sorry, we could not reach an agent right now.",
+    "handover.lost": "Sorry, the connection to the agent was lost.",
     "handover.cancelButton": "Cancel",
     "agent.userLeft": "The user has left the chat.",
     "agent.userReturned": "The user is back in the chat.",
@@ -37,6 +38,7 @@ const texts = {
     "handover.endedByProvider": "Die Anfrage wurde beendet, bevor ein Mitarbeiter sie annehmen konnte.",
     "handover.closed": "Sie schreiben wieder mit dem Bot.",
     "handover.error": "Leider können wir gerade keinen Mitarbeiter erreichen.",
+    "handover.lost": "Leider ist die Verbindung zum Mitarbeiter abgebrochen.",
     "handover.cancelButton": "Abbrechen",
     "agent.userLeft": "Der Nutzer hat den Chat verlassen.",
     "agent.userReturned": "Der Nutzer ist zurück im Chat.",

@@ -7,7 +7,7 @@
  * transfer) sees the same workspace.
  */
 
-/** The grid tiles are placed on. Coordinates are 1-based, like the reference product's. */
+/** The grid tiles are placed on. Coordinates are 1-based, like Cognigy.AI's Agent Copilot grid. */
 export interface CopilotGrid {
   readonly columns: number;
   readonly rows: number;

@@ -165,17 +165,64 @@ export interface HandoverOperations {
 }
 
 /**
- * A configured contact-center provider as the gateway sees it. Each provider folder exports one factory that
- * returns this; the registry maps `type` names to factories.
+ * What a provider can and cannot do, declared by the provider and checked where it matters: the custom
+ * properties and transcript length of every handoverToAgent node are checked against them when a flow loads,
+ * and the handover machine takes the agent-left grace from them when a handover starts. Nothing outside the
+ * provider's folder hard-codes one provider's limits.
+ */
+export interface ProviderCapabilities {
+  /** Most custom properties (key/value strings) one handover may carry to the agent. */
+  readonly maxCustomProperties: number;
+  /** Most bot-transcript messages handed to the agent when the conversation is created. */
+  readonly maxTranscriptMessages: number;
+  /**
+   * Seconds an agent's "left" is held before the handover counts as completed, waiting for news that makes
+   * it a transfer instead. 0 when the provider reports transfers before the agent leaves (no wait needed).
+   */
+  readonly agentLeftGraceSeconds: number;
+}
+
+/**
+ * Where a provider receives its events over HTTP. The server mounts `POST {path}/{providerId}` for every
+ * provider, and `POST {path}` for the one provider using that path when only one does (8x8's
+ * `/handover/eightByEight`). The body reaches `handle` as the exact bytes, unparsed, so signatures over the
+ * raw body can be checked.
+ */
+export interface ProviderWebhook {
+  /** Starts with `/`, no trailing slash, no parameters: `/handover/eightByEight`. */
+  readonly path: string;
+  /**
+   * Verifies, de-duplicates and acknowledges one request; hands events on asynchronously. Throws a
+   * BatonError for the server to answer (its catalog status).
+   */
+  handle(request: WebhookRequest): Promise<WebhookResponse>;
+}
+
+/** What a provider is handed when the gateway starts it: where its events go. */
+export interface ProviderStartContext {
+  /** Called in per-conversation order, one event at a time per conversation. */
+  readonly onEvent: ProviderEventHandler;
+}
+
+/**
+ * A configured contact-center provider as the gateway sees it. Each provider folder exports one
+ * ProviderDefinition whose `create` returns this; the registry maps config `type` names to definitions.
+ *
+ * @example
+ * const provider = definition.create("eight", config, { store, logger, metrics });
+ * await provider.start({ onEvent: (event) => handovers.onProviderEvent(event) });
+ * const { providerConversationId } = await provider.handover.createConversation(input);
+ * await provider.stop();
  */
 export interface HandoverProvider {
   readonly id: string;
   readonly type: string;
+  readonly capabilities: ProviderCapabilities;
   readonly handover: HandoverOperations;
-  /** Verifies, de-duplicates and acknowledges one webhook request; hands events on asynchronously. */
-  handleWebhook(request: WebhookRequest): Promise<WebhookResponse>;
-  /** Starts background work (e.g. handing on events left pending by a crash). */
-  start(): Promise<void>;
+  /** Absent for a provider that receives no events over HTTP. */
+  readonly webhook?: ProviderWebhook;
+  /** Binds the event handler and starts background work (e.g. handing on events left pending by a crash). */
+  start(context: ProviderStartContext): Promise<void>;
   /** Stops accepting work, drains what is in flight (bounded) and releases connections. */
   stop(): Promise<void>;
 }

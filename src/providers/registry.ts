@@ -1,48 +1,39 @@
 import { BatonError } from "../errors/index.ts";
 import type { ProviderConfig } from "../config/index.ts";
-import type { Store } from "../store/types.ts";
-import type { Logger } from "../telemetry/logger.ts";
-import type { ProviderMetrics } from "../telemetry/metrics.ts";
-import { createEightByEightProvider } from "./8x8/index.ts";
-import type { HandoverProvider, ProviderEventHandler } from "./port.ts";
-
-/** What every provider factory receives besides its own config. */
-export interface ProviderDeps {
-  readonly store: Store;
-  readonly logger: Logger;
-  readonly metrics: ProviderMetrics;
-  readonly onEvent: ProviderEventHandler;
-}
-
-type ProviderFactory<C extends ProviderConfig> = (
-  id: string,
-  config: C,
-  deps: ProviderDeps,
-) => HandoverProvider;
+import { eightByEightProvider } from "./8x8/index.ts";
+import type { ProviderDefinition, ProviderDeps } from "./definition.ts";
+import type { HandoverProvider } from "./port.ts";
 
 /**
- * Provider implementations by config `type`. Adding a provider means one folder under providers/ with one
- * public factory, and one line here.
+ * Provider implementations by config `type`. Adding a provider means one folder under providers/ exporting
+ * one ProviderDefinition, one line here, and its entry in the config schema (docs/providers.md).
  */
-const factories: { [T in ProviderConfig["type"]]: ProviderFactory<Extract<ProviderConfig, { type: T }>> } = {
-  "8x8": createEightByEightProvider,
+export const builtInProviders: {
+  readonly [T in ProviderConfig["type"]]: ProviderDefinition<Extract<ProviderConfig, { type: T }>>;
+} = {
+  "8x8": eightByEightProvider,
 };
 
-/** Creates every configured provider; an unknown type fails at boot, never at the first handover. */
+/**
+ * Creates every configured provider; an unknown type fails at boot, never at the first handover. `definitions`
+ * defaults to the built-in ones (tests add their own).
+ */
 export function createProviders(
-  configs: Readonly<Record<string, ProviderConfig>>,
+  configs: Readonly<Record<string, { readonly type: string }>>,
   deps: ProviderDeps,
+  definitions: Readonly<Record<string, ProviderDefinition<never>>> = builtInProviders,
 ): Map<string, HandoverProvider> {
   const providers = new Map<string, HandoverProvider>();
   for (const [id, config] of Object.entries(configs)) {
-    const factory = factories[config.type] as ProviderFactory<ProviderConfig> | undefined;
-    if (factory === undefined) {
+    const definition = Object.hasOwn(definitions, config.type) ? definitions[config.type] : undefined;
+    if (definition === undefined) {
       throw new BatonError("BATON_ERR_PROVIDER_TYPE_UNKNOWN", {
         field: `providers.${id}.type`,
-        expected: Object.keys(factories).join(", "),
+        expected: Object.keys(definitions).join(", "),
       });
     }
-    providers.set(id, factory(id, config, deps));
+    // The config schema checked the shape per type; the definition of this type takes that shape.
+    providers.set(id, (definition as ProviderDefinition<typeof config>).create(id, config, deps));
   }
   return providers;
 }

@@ -1,4 +1,4 @@
-import { BatonError, isBatonError, type ErrorCode } from "../errors/index.ts";
+import { BatonError, isBatonError, isPermanentError } from "../errors/index.ts";
 import type { JsonObject, OutboxItem, Store } from "../store/types.ts";
 import type { Logger } from "../telemetry/logger.ts";
 
@@ -14,18 +14,10 @@ export interface OutboxHandlerContext {
 
 /**
  * Performs one outbox item (an outbound call). Resolve when it is done; throw to have it retried. A BatonError
- * with `details.retryAfterMs` is retried after that wait; a permanent rejection (see `permanentErrorCodes`)
- * is not retried.
+ * with `details.retryAfterMs` is retried after that wait; a permanent rejection (`permanent` in the
+ * error catalog, see isPermanentError) is not retried.
  */
 export type OutboxHandler = (payload: JsonObject, context: OutboxHandlerContext) => Promise<void>;
-
-/** Errors that will not go away by retrying: the item fails at once and `onFailed` is told. */
-export const permanentErrorCodes: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
-  "BATON_ERR_8X8_REQUEST_REJECTED",
-  "BATON_ERR_8X8_INPUT_INVALID",
-  "BATON_ERR_CALLBACK_REJECTED",
-  "BATON_ERR_RUNTIME_HANDLER_MISSING",
-]);
 
 export interface BackoffOptions {
   /** The first retry's delay ceiling; doubles per attempt. Default 500 ms. */
@@ -36,10 +28,42 @@ export interface BackoffOptions {
   readonly random?: () => number;
 }
 
-export interface OutboxWorkerOptions {
-  readonly store: Pick<Store, "outbox">;
-  /** One handler per item kind. An item of a kind without a handler fails (BATON_ERR_RUNTIME_HANDLER_MISSING). */
+/**
+ * The work a worker does: one handler per item kind (an item of a kind without a handler fails with
+ * BATON_ERR_RUNTIME_HANDLER_MISSING), and who is told when an item ends without success.
+ */
+export interface OutboxWork {
   readonly handlers: Readonly<Record<string, OutboxHandler>>;
+  /**
+   * Told when an item ends without success: rejected for good (`failed`) or out of attempts (`dead`). This is
+   * how the caller learns that a send never happened (say, to move a handover to `error`).
+   */
+  readonly onFailed?: (item: OutboxItem, error: unknown) => void | Promise<void>;
+}
+
+/**
+ * Several owners' work as one: handlers merged (kinds must not overlap), each failure told to the owner of
+ * its kind.
+ *
+ * @example
+ * worker.start(combineOutboxWork(handovers.outbox, webhook.outbox));
+ */
+export function combineOutboxWork(...parts: readonly OutboxWork[]): OutboxWork {
+  const owners = new Map<string, OutboxWork>();
+  for (const part of parts) {
+    for (const kind of Object.keys(part.handlers)) {
+      if (owners.has(kind)) throw new Error(`two outbox handlers for the kind ${kind}`);
+      owners.set(kind, part);
+    }
+  }
+  return {
+    handlers: Object.assign({}, ...parts.map((part) => part.handlers)) as Record<string, OutboxHandler>,
+    onFailed: (item, error) => owners.get(item.kind)?.onFailed?.(item, error),
+  };
+}
+
+export interface OutboxWorkerOptions extends Partial<OutboxWork> {
+  readonly store: Pick<Store, "outbox">;
   readonly logger: Logger;
   /** Epoch milliseconds; default Date.now. Claims, leases and retry times use it. */
   readonly clock?: () => number;
@@ -54,18 +78,17 @@ export interface OutboxWorkerOptions {
   readonly leaseMs?: number;
   /** How long `stop()` waits for running handlers. Default 5 s. */
   readonly drainTimeoutMs?: number;
-  /** Decides which errors are permanent; default: a BatonError whose code is in `permanentErrorCodes`. */
+  /** Decides which errors are permanent; default: isPermanentError (the catalog's `permanent`). */
   readonly isPermanent?: (error: unknown) => boolean;
-  /**
-   * Told when an item ends without success: rejected for good (`failed`) or out of attempts (`dead`). This is
-   * how the caller learns that a send never happened (say, to move a handover to `error`).
-   */
-  readonly onFailed?: (item: OutboxItem, error: unknown) => void | Promise<void>;
 }
 
 export interface OutboxWorker {
-  /** Starts polling (and processes what is due at once). */
-  start(): void;
+  /**
+   * Starts polling (and processes what is due at once). `work` replaces the handlers given at construction:
+   * the composition root creates the worker first (every service may then kick it) and binds the services'
+   * handlers here.
+   */
+  start(work?: OutboxWork): void;
   /**
    * Stops claiming and waits up to `drainTimeoutMs` for running handlers. An item still running after that
    * keeps its lease and is retried (here after a restart, or by another instance) once the lease ends.
@@ -95,7 +118,11 @@ export interface OutboxWorker {
  * worker.kick();
  */
 export function createOutboxWorker(options: OutboxWorkerOptions): OutboxWorker {
-  const { store, handlers, logger } = options;
+  const { store, logger } = options;
+  let work: OutboxWork = {
+    handlers: options.handlers ?? {},
+    ...(options.onFailed ? { onFailed: options.onFailed } : {}),
+  };
   const clock = options.clock ?? Date.now;
   const pollIntervalMs = options.pollIntervalMs ?? 200;
   const maxAttempts = options.maxAttempts ?? 10;
@@ -172,7 +199,7 @@ export function createOutboxWorker(options: OutboxWorkerOptions): OutboxWorker {
       createdAt: item.createdAt,
     };
     try {
-      const handler = Object.hasOwn(handlers, item.kind) ? handlers[item.kind] : undefined;
+      const handler = Object.hasOwn(work.handlers, item.kind) ? work.handlers[item.kind] : undefined;
       if (!handler) throw new BatonError("BATON_ERR_RUNTIME_HANDLER_MISSING", { kind: item.kind });
       await handler(item.payload, context);
     } catch (error) {
@@ -214,7 +241,7 @@ export function createOutboxWorker(options: OutboxWorkerOptions): OutboxWorker {
 
   async function notifyFailed(item: OutboxItem, error: unknown): Promise<void> {
     try {
-      await options.onFailed?.(item, error);
+      await work.onFailed?.(item, error);
     } catch (hookError) {
       logger.error(
         { err: hookError, id: item.id, kind: item.kind, orderingKey: item.orderingKey },
@@ -238,8 +265,9 @@ export function createOutboxWorker(options: OutboxWorkerOptions): OutboxWorker {
   }
 
   return {
-    start() {
+    start(bound) {
       if (running) return;
+      if (bound !== undefined) work = bound;
       running = true;
       schedulePoll();
       kick();
@@ -280,10 +308,6 @@ export function backoffDelay(attempt: number, options: BackoffOptions = {}): num
   const random = options.random ?? Math.random;
   const ceiling = Math.min(maxMs, initialMs * 2 ** Math.max(0, attempt - 1));
   return Math.round(ceiling / 2 + random() * (ceiling / 2));
-}
-
-function isPermanentError(error: unknown): boolean {
-  return isBatonError(error) && permanentErrorCodes.has(error.code);
 }
 
 /** The server's wait (the 8x8 client reports a Retry-After longer than it waits in-process). */

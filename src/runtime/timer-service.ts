@@ -100,6 +100,13 @@ export function createTimerService(options: TimerServiceOptions): TimerService {
     return round;
   }
 
+  /** For timers and start(), where nothing awaits the round; runRounds() logs its own failures already. */
+  function fireDueInBackground(): void {
+    fireDue().catch((error: unknown) => {
+      logger.error({ err: error }, "timer round failed");
+    });
+  }
+
   async function runRounds(): Promise<void> {
     try {
       for (;;) {
@@ -180,7 +187,7 @@ export function createTimerService(options: TimerServiceOptions): TimerService {
     const delay = Math.min(maxWakeDelayMs, Math.max(minWakeDelayMs, at - clock()));
     const timer = setTimeout(() => {
       wake = undefined;
-      void fireDue();
+      fireDueInBackground();
     }, delay);
     timer.unref();
     wake = { timer, at };
@@ -188,7 +195,7 @@ export function createTimerService(options: TimerServiceOptions): TimerService {
 
   function schedulePoll(): void {
     pollTimer = setTimeout(() => {
-      void fireDue();
+      fireDueInBackground();
       if (running) schedulePoll();
     }, pollIntervalMs);
     pollTimer.unref();
@@ -206,7 +213,7 @@ export function createTimerService(options: TimerServiceOptions): TimerService {
       if (running) return;
       running = true;
       schedulePoll();
-      void fireDue();
+      fireDueInBackground();
     },
 
     async stop() {

@@ -3,7 +3,7 @@ import type { HandoverProvider } from "../providers/port.ts";
 import type { Logger } from "../telemetry/logger.ts";
 import type { Metrics } from "../telemetry/metrics.ts";
 import { installErrorHandling } from "./error-handler.ts";
-import { registerEightByEightWebhook } from "./routes/eight-by-eight-webhook.ts";
+import { registerProviderWebhooks } from "./routes/provider-webhooks.ts";
 import { registerHealthRoutes, type ReadinessCheck } from "./routes/health.ts";
 import { registerMetricsRoute } from "./routes/metrics.ts";
 
@@ -33,7 +33,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   installErrorHandling(app);
   registerHealthRoutes(app, deps.readiness);
   registerMetricsRoute(app, deps.metrics);
-  await registerEightByEightWebhook(app, deps.providers);
+  await registerProviderWebhooks(app, deps.providers);
   for (const mount of deps.mount ?? []) await mount(app);
   return app;
 }

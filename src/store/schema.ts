@@ -1,4 +1,8 @@
 import type { ColumnType, Generated } from "kysely";
+import type { WorkspaceRecord } from "../copilot/workspace-record.ts";
+import type { HandoverMachineState } from "../handover/machine/types.ts";
+import type { HandoverRequest } from "../handover/types.ts";
+import type { StoredFlowState } from "./types.ts";
 
 /** Table shapes as Kysely sees them. bigint columns come back as strings from `pg`, so repositories
  * convert them; `Int8` names that fact. */
@@ -38,7 +42,7 @@ export interface SessionsTable {
   session_id: string;
   locale: string | null;
   context: Jsonb<Record<string, unknown>>;
-  flow_state: ColumnType<Record<string, unknown> | null, string | null, string | null>;
+  flow_state: ColumnType<StoredFlowState | null, string | null, string | null>;
   next_seq: ColumnType<number, number | undefined, number>;
   created_at: CreatedAt;
   updated_at: UpdatedAt;
@@ -65,8 +69,8 @@ export interface HandoversTable {
   provider_id: string;
   provider_conversation_id: string | null;
   state: string;
-  machine: Jsonb<Record<string, unknown>>;
-  request: Jsonb<unknown>;
+  machine: Jsonb<HandoverMachineState>;
+  request: Jsonb<HandoverRequest>;
   version: ColumnType<number, number | undefined, number>;
   created_at: CreatedAt;
   updated_at: UpdatedAt;
@@ -104,7 +108,7 @@ export interface TimersTable {
 
 export interface CopilotWorkspacesTable {
   session_id: string;
-  state: Jsonb<Record<string, unknown>>;
+  state: Jsonb<WorkspaceRecord>;
   version: ColumnType<number, number | undefined, number>;
   updated_at: UpdatedAt;
 }

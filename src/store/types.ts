@@ -2,6 +2,9 @@
  * The Store port: what the rest of Baton may ask of persistence. One implementation (Kysely) serves both
  * dialects, PGlite (embedded) and PostgreSQL, with one set of migrations.
  */
+import type { WorkspaceRecord } from "../copilot/workspace-record.ts";
+import type { FlowState } from "../flow/types.ts";
+import type { HandoverMachineState } from "../handover/machine/types.ts";
 import type { HandoverRequest, HandoverState } from "../handover/types.ts";
 import type { ConversationMessage, MessageSource } from "../protocol/messages.ts";
 
@@ -121,6 +124,9 @@ export interface EndpointTokenRepository {
 // ---------------------------------------------------------------------------------------------------------
 // Sessions
 
+/** A flow's position as stored: FlowState without the context, which the session keeps in its own column. */
+export type StoredFlowState = Omit<FlowState, "context">;
+
 export interface SessionKey {
   readonly endpointId: string;
   readonly userId: string;
@@ -133,8 +139,8 @@ export interface StoredSession extends SessionKey {
   readonly locale: string | null;
   /** The flow's variables (`setContext`, question answers). */
   readonly context: JsonObject;
-  /** Where the flow is (owned by the flow engine, opaque here); null before the flow first ran. */
-  readonly flowState: JsonObject | null;
+  /** Where the flow is (owned by the flow engine); null before the flow first ran. */
+  readonly flowState: StoredFlowState | null;
   readonly createdAt: Date;
   readonly updatedAt: Date;
 }
@@ -149,7 +155,7 @@ export interface SessionRepository {
   /** The session of (endpoint, user, session id), if it exists (never creates one). */
   find(key: SessionKey): Promise<StoredSession | undefined>;
   /** Replaces context and flow state. Throws BATON_ERR_STORE_NOT_FOUND for an unknown session. */
-  updateFlow(id: string, update: { context: JsonObject; flowState: JsonObject | null }): Promise<void>;
+  updateFlow(id: string, update: { context: JsonObject; flowState: StoredFlowState | null }): Promise<void>;
   /** Most recently active first. Default limit 100. */
   list(query?: { endpointId?: string; limit?: number }): Promise<StoredSession[]>;
 }
@@ -221,8 +227,8 @@ export interface NewHandover {
   readonly providerId: string;
   readonly providerConversationId?: string | null;
   readonly state: HandoverState;
-  /** The handover state machine's whole state; opaque to the store. */
-  readonly machine: JsonObject;
+  /** The handover state machine's whole state. */
+  readonly machine: HandoverMachineState;
   readonly request: HandoverRequest;
 }
 
@@ -233,7 +239,7 @@ export interface StoredHandover {
   readonly providerId: string;
   readonly providerConversationId: string | null;
   readonly state: HandoverState;
-  readonly machine: JsonObject;
+  readonly machine: HandoverMachineState;
   readonly request: HandoverRequest;
   /** Starts at 1, +1 per update: the optimistic-concurrency token for `update`. */
   readonly version: number;
@@ -245,7 +251,7 @@ export interface StoredHandover {
 
 export interface HandoverUpdate {
   readonly state: HandoverState;
-  readonly machine: JsonObject;
+  readonly machine: HandoverMachineState;
   /** Set when the provider named its conversation; omitted keeps the stored value. */
   readonly providerConversationId?: string | null;
   /**
@@ -377,8 +383,8 @@ export interface TimerRepository {
 
 export interface StoredCopilotWorkspace {
   readonly sessionId: string;
-  /** The runner's workspace state (opaque here). */
-  readonly state: JsonObject;
+  /** The Copilot runner's record of the workspace (the store only keeps it as jsonb). */
+  readonly state: WorkspaceRecord;
   /** +1 per save: a save names the version it read, so two writers cannot overwrite each other. */
   readonly version: number;
   readonly updatedAt: Date;
@@ -392,7 +398,7 @@ export interface CopilotWorkspaceRepository {
    */
   save(
     sessionId: string,
-    state: JsonObject,
+    state: WorkspaceRecord,
     expectedVersion: number | null,
   ): Promise<{ ok: true; version: number } | { ok: false; reason: "version_conflict" }>;
 }

@@ -2,10 +2,10 @@
  * A per-key ordered work queue with a reorder window.
  *
  * Items of one key are handled strictly one at a time, in order; different keys run concurrently. Senders
- * such as 8x8's webhook delivery do not promise ordering (reference §9.2: "tolerate reordering (sort by
- * payload timestamp)"), so each item is held for `reorderWindowMs` after it arrives and released in
- * (timestamp, seq) order among the items of its key still held. Each item waits at most the window, so a
- * steady stream on one key cannot starve it.
+ * such as 8x8's webhook delivery do not promise ordering (8x8 retries failed deliveries and says nothing
+ * about order; the payload timestamp is what orders events), so each item is held for `reorderWindowMs` after
+ * it arrives and released in (timestamp, seq) order among the items of its key still held. Each item waits at
+ * most the window, so a steady stream on one key cannot starve it.
  *
  * An item whose timestamp is older than one already released for its key is handled anyway — never dropped —
  * and reported through `onLate`.
@@ -124,7 +124,9 @@ export function createKeyedReorderQueue<T>(options: KeyedReorderQueueOptions<T>)
       noteRelease(key, entry);
       lane.ready.push(entry);
     }
-    if (!lane.running) void run(key, lane);
+    // run() hands every handler failure to onHandlerError and has nothing else that can reject, so there
+    // is no error here to lose.
+    if (!lane.running) run(key, lane).catch(() => {});
   }
 
   function noteRelease(key: string, entry: Entry<T>): void {

@@ -2,7 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { Bus } from "../../src/bus/types.ts";
 import { waitFor } from "../factories/wait-for.ts";
 
-/** What every Bus must do (house style 3): run against memory in `npm test`, Redis in the services suite. */
+/** What every Bus must do, written once: run against memory in `npm test`, Redis in the services suite. */
 export function runBusContract(name: string, open: () => Promise<Bus>): void {
   describe(`bus contract: ${name}`, () => {
     let bus: Bus;

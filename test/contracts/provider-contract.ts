@@ -93,7 +93,7 @@ const eventTimeoutMs = 10_000;
 /**
  * The behaviour every 8x8 Chat Gateway target must show to Baton's real client (`createChatGatewayClient`) and
  * real provider (`createEightByEightProvider` behind the gateway's HTTP server, on a PGlite store), over real
- * HTTP (house style 3). Run against the simulator in `npm test`.
+ * HTTP. Run against the simulator in `npm test`.
  *
  * One target and one store per run; every test that needs events gets its own provider id, gateway, webhook
  * and channel, so tests cannot see each other's events.

@@ -1,6 +1,8 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { isBatonError } from "../../src/errors/index.ts";
-import type { HandoverRequest } from "../../src/handover/types.ts";
+import type { WorkspaceRecord } from "../../src/copilot/workspace-record.ts";
+import { initialState, type HandoverMachineState } from "../../src/handover/machine/index.ts";
+import type { HandoverRequest, HandoverState } from "../../src/handover/types.ts";
 import type { NewHandover, NewWebhookEvent, Store, StoredSession } from "../../src/store/types.ts";
 
 let counter = 0;
@@ -33,7 +35,7 @@ export const handoverRequest: HandoverRequest = {
 const farFuture = new Date("3000-01-01T00:00:00Z");
 
 /**
- * The behaviour every Store implementation must have (house style 3). Run against PGlite in `npm test`
+ * The behaviour every Store implementation must have, written once for all. Run against PGlite in `npm test`
  * and against PostgreSQL in the services suite; each run gets a fresh database or schema from `open`.
  */
 export function runStoreContract(name: string, open: () => Promise<Store>): void {
@@ -242,7 +244,7 @@ export function runStoreContract(name: string, open: () => Promise<Store>): void
       it("stores the flow's context and position", async () => {
         const session = await newSession();
         const context = { name: "Ada", answers: [1, "two", { three: true }], nested: { ü: "ß" } };
-        const flowState = { node: "ask-name", stack: ["main"], waiting: true };
+        const flowState = { entrypoint: "ask-name", waiting: "input" as const, questionNodeId: "ask-name" };
         await store.sessions.updateFlow(session.id, { context, flowState });
         const stored = await store.sessions.get(session.id);
         expect(stored).toMatchObject({ context, flowState, locale: "de" });
@@ -456,12 +458,22 @@ export function runStoreContract(name: string, open: () => Promise<Store>): void
     // ------------------------------------------------------------------------------------------------------
     // handovers
 
+    /** A real machine state in `state`, with a few fields changed to tell writes apart. */
+    const machineIn = (
+      state: HandoverState,
+      extra: Partial<HandoverMachineState> = {},
+    ): HandoverMachineState => ({
+      ...initialState(handoverRequest, 1_000, "handover-1", { agentLeftGraceSeconds: 10 }).state,
+      state,
+      ...extra,
+    });
+
     const newHandover = (session: StoredSession, overrides: Partial<NewHandover> = {}): NewHandover => ({
       sessionId: session.id,
       endpointId: session.endpointId,
       providerId: "eight",
       state: "requested",
-      machine: { state: "requested", inactivityCount: 0 },
+      machine: machineIn("requested"),
       request: handoverRequest,
       ...overrides,
     });
@@ -478,7 +490,7 @@ export function runStoreContract(name: string, open: () => Promise<Store>): void
           providerId: "eight",
           providerConversationId: null,
           state: "requested",
-          machine: { state: "requested", inactivityCount: 0 },
+          machine: machineIn("requested"),
           request: handoverRequest,
           version: 1,
           endedAt: null,
@@ -488,7 +500,7 @@ export function runStoreContract(name: string, open: () => Promise<Store>): void
 
         const queued = await store.handovers.update(
           handover.id,
-          { state: "queued", machine: { state: "queued" }, providerConversationId: `${provider}-conv` },
+          { state: "queued", machine: machineIn("queued"), providerConversationId: `${provider}-conv` },
           1,
         );
         expect(queued).toMatchObject({ ok: true, handover: { state: "queued", version: 2 } });
@@ -519,11 +531,15 @@ export function runStoreContract(name: string, open: () => Promise<Store>): void
         const session = await newSession();
         const first = await store.handovers.create(newHandover(session));
         if (!first.ok) throw new Error("expected the handover to be created");
-        const active = await store.handovers.update(first.handover.id, { state: "active", machine: {} }, 1);
+        const active = await store.handovers.update(
+          first.handover.id,
+          { state: "active", machine: machineIn("active") },
+          1,
+        );
         expect(active.ok && active.handover.endedAt).toBeNull();
         const done = await store.handovers.update(
           first.handover.id,
-          { state: "completed", machine: { done: 1 } },
+          { state: "completed", machine: machineIn("completed", { endReason: "user" }) },
           2,
         );
         expect(done.ok && done.handover.endedAt).toBeInstanceOf(Date);
@@ -537,7 +553,7 @@ export function runStoreContract(name: string, open: () => Promise<Store>): void
         const endedAt = new Date("2030-01-02T03:04:05.000Z");
         const closed = await store.handovers.update(
           second.ok ? second.handover.id : "",
-          { state: "closed_by_bot", machine: {}, endedAt },
+          { state: "closed_by_bot", machine: machineIn("closed_by_bot"), endedAt },
           1,
         );
         expect(closed.ok && closed.handover.endedAt).toEqual(endedAt);
@@ -549,8 +565,16 @@ export function runStoreContract(name: string, open: () => Promise<Store>): void
         if (!created.ok) throw new Error("expected the handover to be created");
         const id = created.handover.id;
         const racing = await Promise.all([
-          store.handovers.update(id, { state: "queued", machine: { by: "a" } }, 1),
-          store.handovers.update(id, { state: "error", machine: { by: "b" } }, 1),
+          store.handovers.update(
+            id,
+            { state: "queued", machine: machineIn("queued", { inactivity: { count: 1 } }) },
+            1,
+          ),
+          store.handovers.update(
+            id,
+            { state: "error", machine: machineIn("error", { inactivity: { count: 2 } }) },
+            1,
+          ),
         ]);
         expect(racing.filter((r) => r.ok)).toHaveLength(1);
         const loser = racing.find((r) => !r.ok);
@@ -561,7 +585,9 @@ export function runStoreContract(name: string, open: () => Promise<Store>): void
           current: winner?.ok && winner.handover,
         });
         expect((await store.handovers.get(id))?.version).toBe(2);
-        expect(await store.handovers.update(id, { state: "active", machine: {} }, 1)).toMatchObject({
+        expect(
+          await store.handovers.update(id, { state: "active", machine: machineIn("active") }, 1),
+        ).toMatchObject({
           ok: false,
           reason: "version_conflict",
           current: { version: 2 },
@@ -569,7 +595,7 @@ export function runStoreContract(name: string, open: () => Promise<Store>): void
         expect(
           await store.handovers.update(
             "00000000-0000-4000-8000-000000000000",
-            { state: "active", machine: {} },
+            { state: "active", machine: machineIn("active") },
             1,
           ),
         ).toEqual({ ok: false, reason: "not_found" });
@@ -579,7 +605,11 @@ export function runStoreContract(name: string, open: () => Promise<Store>): void
         const a = await store.handovers.create(newHandover(await newSession("a")));
         const b = await store.handovers.create(newHandover(await newSession("b")));
         if (!a.ok || !b.ok) throw new Error("expected both handovers to be created");
-        await store.handovers.update(b.handover.id, { state: "cancelled", machine: {} }, 1);
+        await store.handovers.update(
+          b.handover.id,
+          { state: "cancelled", machine: machineIn("cancelled") },
+          1,
+        );
         const open = (await store.handovers.listOpen()).filter((h) => h.endpointId === provider);
         expect(open.map((h) => h.id)).toEqual([a.handover.id]);
       });
@@ -801,24 +831,37 @@ export function runStoreContract(name: string, open: () => Promise<Store>): void
         });
         expect(await store.copilotWorkspaces.get(session.id)).toBeUndefined();
         expect(await store.copilotWorkspaces.get("not-a-uuid")).toBeUndefined();
-        expect(await store.copilotWorkspaces.save(session.id, { tiles: [1] }, null)).toEqual({
+        const record = (handoverStartSeq: number): WorkspaceRecord => ({
+          workspace: {
+            sessionKey: session.id,
+            grid: { columns: 2, rows: 2, gap: 8 },
+            tiles: [],
+            problems: [],
+          },
+          handoverId: "handover-1",
+          handoverStartSeq,
+          context: {},
+          searches: {},
+          basis: {},
+        });
+        expect(await store.copilotWorkspaces.save(session.id, record(1), null)).toEqual({
           ok: true,
           version: 1,
         });
-        expect(await store.copilotWorkspaces.save(session.id, { tiles: [] }, null)).toEqual({
+        expect(await store.copilotWorkspaces.save(session.id, record(0), null)).toEqual({
           ok: false,
           reason: "version_conflict",
         });
-        expect(await store.copilotWorkspaces.save(session.id, { tiles: [1, 2] }, 1)).toEqual({
+        expect(await store.copilotWorkspaces.save(session.id, record(2), 1)).toEqual({
           ok: true,
           version: 2,
         });
-        expect(await store.copilotWorkspaces.save(session.id, { tiles: [] }, 1)).toEqual({
+        expect(await store.copilotWorkspaces.save(session.id, record(0), 1)).toEqual({
           ok: false,
           reason: "version_conflict",
         });
         const stored = await store.copilotWorkspaces.get(session.id);
-        expect(stored).toMatchObject({ sessionId: session.id, state: { tiles: [1, 2] }, version: 2 });
+        expect(stored).toMatchObject({ sessionId: session.id, state: record(2), version: 2 });
         expect(stored?.updatedAt).toBeInstanceOf(Date);
       });
 

@@ -6,10 +6,10 @@ import { simulatorAgent } from "../factories/simulator-agent.ts";
 import { connectWebchat } from "../factories/webchat-client.ts";
 
 /**
- * DESIGN §2: every inbound 8x8 event is de-duplicated on `x-8x8-event-id` and applied in per-conversation
- * order. With the simulator duplicating every delivery, or holding every event so that the next one overtakes
- * it, the user still sees each of the agent's ten messages exactly once and in the order the agent wrote
- * them. The gateway runs with the provider's default reorder window (250 ms).
+ * As docs/guarantees.md promises, every inbound 8x8 event is de-duplicated on `x-8x8-event-id` and applied in
+ * per-conversation order. With the simulator duplicating every delivery, or holding every event so that the
+ * next one overtakes it, the user still sees each of the agent's ten messages exactly once and in the order
+ * the agent wrote them. The gateway runs with the provider's default reorder window (250 ms).
  */
 describe("agent messages under webhook faults, over real sockets", () => {
   // Either fault breaks the expectations below when the gateway's guard is off (checked by hand: with

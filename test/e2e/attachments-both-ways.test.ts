@@ -62,7 +62,7 @@ describe("attachments both ways during a handover, over real sockets", () => {
     expect(fromUser.status).toBe(200);
     expect(fromUser.bytes.equals(PNG)).toBe(true);
 
-    // A file without text goes through too (an attachments-only message, reference §16.16).
+    // A file without text goes through too: 8x8's spec requires neither text nor externalProvider.
     const receipt = Buffer.from("%PDF-1.4\n% receipt\n");
     await chat.sendFiles([
       { name: "receipt.pdf", contentType: "application/pdf", base64: receipt.toString("base64") },

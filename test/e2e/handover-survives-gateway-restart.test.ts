@@ -9,8 +9,8 @@ import { connectWebchat } from "../factories/webchat-client.ts";
 import { waitFor } from "../factories/wait-for.ts";
 
 /**
- * The gateway stops mid-handover and starts again on the same port and PGlite directory (DESIGN §2
- * "a crash or an 8x8 outage loses nothing and sends nothing twice"): the agent's messages written while it
+ * The gateway stops mid-handover and starts again on the same port and PGlite directory (docs/guarantees.md:
+ * a crash or an 8x8 outage loses nothing and sends nothing twice): the agent's messages written while it
  * was down arrive (the simulator retries its webhooks), the user's reconnect with its last seq gets each of
  * them exactly once and in order, a user message still in the outbox at the stop reaches the agent, and the
  * handover ends normally.

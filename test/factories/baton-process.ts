@@ -64,16 +64,19 @@ export function runBaton(
             ),
           );
         }, timeoutMs);
-        void exited.then(() => {
-          if (!waiters.has(waiter)) return;
-          clearTimeout(timer);
-          waiters.delete(waiter);
-          reject(
-            new Error(
-              `process exited before a line matched ${String(pattern)}; output:\n${lines.join("\n")}`,
-            ),
-          );
-        });
+        // `exited` only ever resolves and this callback only settles the waiter: nothing here can reject.
+        exited
+          .then(() => {
+            if (!waiters.has(waiter)) return;
+            clearTimeout(timer);
+            waiters.delete(waiter);
+            reject(
+              new Error(
+                `process exited before a line matched ${String(pattern)}; output:\n${lines.join("\n")}`,
+              ),
+            );
+          })
+          .catch(() => {});
         const originalResolve = waiter.resolve;
         waiter.resolve = (line) => {
           clearTimeout(timer);

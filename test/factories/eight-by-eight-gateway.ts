@@ -69,10 +69,6 @@ export async function startEightByEightGateway(
     store: options.store,
     logger,
     metrics,
-    onEvent: (event) => {
-      events.push(event);
-      return Promise.resolve();
-    },
   });
   const app = await buildServer({
     logger,
@@ -82,7 +78,12 @@ export async function startEightByEightGateway(
     bodyLimit: 1024 * 1024,
   });
   try {
-    await provider.start();
+    await provider.start({
+      onEvent: (event) => {
+        events.push(event);
+        return Promise.resolve();
+      },
+    });
     await app.listen({ port: 0, host: "127.0.0.1" });
   } catch (error) {
     await app.close();

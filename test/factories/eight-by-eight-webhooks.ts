@@ -3,8 +3,8 @@ import type { WebhookRequest } from "../../src/providers/port.ts";
 
 /**
  * Test-side 8x8 webhook signing, written independently of src/providers/8x8/signature.ts (its own CRC-32,
- * its own payload serialisation) so that the verifier is checked against a second reading of reference §9.3,
- * not against itself.
+ * its own payload serialisation) so that the verifier is checked against a second reading of 8x8's
+ * signature scheme ("Validating Webhook Events"), not against itself.
  */
 
 /** Table-driven CRC-32 (IEEE 802.3, reflected, polynomial 0xEDB88320), unsigned. */

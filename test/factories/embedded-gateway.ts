@@ -5,7 +5,7 @@ import { validateConfig } from "../../src/config/index.ts";
 import { createGateway, type Gateway, type GatewayOptions } from "../../src/index.ts";
 import { createChatGatewayClient } from "../../src/providers/8x8/client.ts";
 import { ensureEightByEightSetup } from "../../src/providers/8x8/setup.ts";
-import { createSilentLogger } from "../../src/telemetry/logger.ts";
+import { createSilentLogger, type Logger } from "../../src/telemetry/logger.ts";
 import { createSimulator, type Simulator, type SimulatorOptions } from "../../simulator/src/index.ts";
 
 export const demoFlow = fileURLToPath(new URL("../../flows/demo.yaml", import.meta.url));
@@ -41,6 +41,10 @@ export interface EmbeddedSetup {
 export async function startEmbedded(
   options: {
     store?: string;
+    /** The `bus:` setting (default `memory`). */
+    bus?: string;
+    /** The gateway's logger (default: silent). */
+    logger?: Logger;
     flow?: string;
     simulator?: SimulatorOptions;
     reorderWindowMs?: number;
@@ -69,6 +73,7 @@ export async function startEmbedded(
   const config = validateConfig({
     server: { port, host: "127.0.0.1" },
     store: options.store ?? "pglite://memory",
+    ...(options.bus === undefined ? {} : { bus: options.bus }),
     providers: {
       eight: {
         type: "8x8",
@@ -95,7 +100,7 @@ export async function startEmbedded(
     createGateway(config, {
       port,
       host: "127.0.0.1",
-      logger: createSilentLogger(),
+      logger: options.logger ?? createSilentLogger(),
       ...(options.disconnectGraceMs !== undefined
         ? { webchat: { disconnectGraceMs: options.disconnectGraceMs } }
         : {}),

@@ -51,10 +51,14 @@ export async function startRecordingProxy(forwardTo?: string): Promise<Recording
     req.on("end", () => {
       const rawBody = Buffer.concat(chunks);
       const method = req.method ?? "POST";
-      void answer(method, req.headers, rawBody).then(({ status, body }) => {
-        requests.push({ method, path: req.url ?? "/", headers: req.headers, rawBody, status });
-        res.writeHead(status).end(body);
-      });
+      answer(method, req.headers, rawBody)
+        .then(({ status, body }) => {
+          requests.push({ method, path: req.url ?? "/", headers: req.headers, rawBody, status });
+          res.writeHead(status).end(body);
+        })
+        // answer() turns upstream failures into a 502; only a failed write lands here, and the sender
+        // should then see its request fail rather than hang.
+        .catch(() => res.destroy());
     });
   });
 

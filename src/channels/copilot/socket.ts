@@ -120,7 +120,10 @@ class CopilotConnection {
     });
     this.socket.on("close", () => {
       this.#closed = true;
-      void this.#unsubscribe?.();
+      // A bus that is down makes this reject; the socket is gone either way, so it is only logged.
+      this.#unsubscribe?.().catch((error: unknown) => {
+        this.deps.logger.warn({ err: error, sessionKey: this.session.id }, "copilot unsubscribe failed");
+      });
     });
     this.#queue = this.#queue.then(() => this.#open()).catch((error: unknown) => this.#fail(error));
   }

@@ -7,7 +7,8 @@ import type { StoredSession } from "../../store/types.ts";
 export function createPresence(options: {
   /** How long the user may be away before the agent is told; null: this session's endpoint never tells. */
   graceMsFor: (session: StoredSession) => number | null;
-  onChange: (session: StoredSession, connected: boolean) => Promise<void> | void;
+  /** Called from a timer, where nothing awaits it: it must handle (log) its own failures. */
+  onChange: (session: StoredSession, connected: boolean) => void;
 }) {
   const sockets = new Map<string, number>();
   const pendingLeave = new Map<string, NodeJS.Timeout>();
@@ -21,7 +22,7 @@ export function createPresence(options: {
         clearTimeout(timer);
         pendingLeave.delete(session.id);
       }
-      if (reportedAway.delete(session.id)) void options.onChange(session, true);
+      if (reportedAway.delete(session.id)) options.onChange(session, true);
     },
     leave(session: StoredSession): void {
       const left = (sockets.get(session.id) ?? 1) - 1;
@@ -37,7 +38,7 @@ export function createPresence(options: {
         setTimeout(() => {
           pendingLeave.delete(session.id);
           reportedAway.add(session.id);
-          void options.onChange(session, false);
+          options.onChange(session, false);
         }, graceMs),
       );
     },

@@ -4,7 +4,7 @@ import type { WebSocket } from "ws";
 import type { Bus } from "../../bus/types.ts";
 import { findEndpointByToken } from "../../conversation/endpoint-directory.ts";
 import type { ConversationService } from "../../conversation/service.ts";
-import { sessionTopic } from "../../conversation/session-topic.ts";
+import { sessionTopic, type SessionStreamEvent } from "../../conversation/session-stream.ts";
 import type { EndpointRuntime } from "../../conversation/types.ts";
 import { BatonError, errorCatalog, isBatonError, type ErrorCode } from "../../errors/index.ts";
 import type { WebchatServerFrame } from "../../protocol/webchat.ts";
@@ -40,10 +40,11 @@ export async function registerWebchatChannel(app: FastifyInstance, deps: Webchat
       const configured = deps.endpoints.get(session.endpointId)?.presenceGraceMs ?? null;
       return configured === null ? null : (deps.disconnectGraceMs ?? configured);
     },
-    onChange: (session, connected) =>
+    onChange: (session, connected) => {
       deps.conversations.userConnection(session, connected).catch((error: unknown) => {
         deps.logger.warn({ err: error, sessionKey: session.id }, "presence change not applied");
-      }),
+      });
+    },
   });
   app.addHook("onClose", () => presence.close());
 
@@ -96,7 +97,10 @@ class WebchatConnection {
     this.socket.on("close", () => {
       clearTimeout(helloTimer);
       this.#closed = true;
-      void this.#unsubscribe?.();
+      // A bus that is down makes this reject; the socket is gone either way, so it is only logged.
+      this.#unsubscribe?.().catch((error: unknown) => {
+        this.deps.logger.warn({ err: error, sessionKey: this.#session?.id }, "web chat unsubscribe failed");
+      });
       if (this.#present !== undefined) this.presence.leave(this.#present);
     });
   }
@@ -181,7 +185,8 @@ class WebchatConnection {
     const held: WebchatServerFrame[] = [];
     let replaying = true;
     this.#unsubscribe = await this.deps.bus.subscribe(sessionTopic(session.id), (message) => {
-      const frame = message as WebchatServerFrame;
+      // The bus carries what the core publishes on the session's topic: SessionStreamEvents.
+      const frame = toFrame(message as SessionStreamEvent);
       if (replaying) held.push(frame);
       else this.#sendLive(frame);
     });
@@ -232,6 +237,18 @@ class WebchatConnection {
     if (batonError.status >= 500)
       this.deps.logger.error({ err: error, endpoint: this.endpoint.id }, "web chat frame failed");
     this.#send({ type: "error", code: batonError.code, message: batonError.message });
+  }
+}
+
+/** The core's session stream as web chat frames. */
+function toFrame(event: SessionStreamEvent): WebchatServerFrame {
+  switch (event.type) {
+    case "message":
+      return { type: "message", message: event.message };
+    case "banner":
+      return { type: "handover", banner: event.banner };
+    case "typing":
+      return event;
   }
 }
 

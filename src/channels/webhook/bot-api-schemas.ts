@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { handoverToAgentSchema, maxJsonProperties } from "../../flow/nodes/handover-to-agent.ts";
+import { handoverToAgentSchema } from "../../flow/nodes/handover-to-agent.ts";
 import type { FlowHandoverRequest } from "../../flow/types.ts";
 import { clientId } from "../input-schemas.ts";
 
@@ -35,13 +35,11 @@ export const botHandoverBody = handoverToAgentSchema
       .record(
         z.string().min(1, { error: "a non-empty key" }).max(256),
         z
-          .string({ error: "a string (8x8 custom properties are key/value strings)" })
+          .string({ error: "a string (custom properties are key/value strings)" })
           .max(4096, { error: "at most 4096 characters" }),
         { error: "an object of key: string value" },
       )
-      .refine((properties) => Object.keys(properties).length <= maxJsonProperties, {
-        error: `at most ${maxJsonProperties} key/value pairs (8x8's additionalProperties limit)`,
-      })
+      // How many the provider takes is checked against its capabilities once the provider is known.
       .optional(),
     acceptedMessage: plainText(10_000).optional(),
     cancelButtonText: plainText(200).min(1, { error: "a non-empty label" }).optional(),

@@ -5,7 +5,9 @@ import { findEndpointByToken } from "../../conversation/endpoint-directory.ts";
 import type { ConversationService } from "../../conversation/service.ts";
 import { isBotApiEndpoint, type EndpointRuntime } from "../../conversation/types.ts";
 import { BatonError } from "../../errors/index.ts";
+import { checkHandoverRequest } from "../../handover/capabilities.ts";
 import type { HandoverMachineState } from "../../handover/machine/types.ts";
+import type { HandoverProvider } from "../../providers/port.ts";
 import type { Store } from "../../store/types.ts";
 import { describeIssue } from "../input-schemas.ts";
 import {
@@ -20,8 +22,11 @@ export interface BotApiDeps {
   readonly endpoints: ReadonlyMap<string, EndpointRuntime>;
   readonly conversations: ConversationService;
   readonly store: Pick<Store, "sessions" | "messages" | "handovers">;
-  /** Configured provider ids: a request naming another is refused before anything changes. */
-  readonly providerIds: ReadonlySet<string>;
+  /**
+   * Configured providers: a request naming another, or asking for more than its provider takes, is refused
+   * before anything changes.
+   */
+  readonly providers: ReadonlyMap<string, Pick<HandoverProvider, "capabilities">>;
 }
 
 type TokenParams = { Params: { urlToken: string } };
@@ -49,15 +54,19 @@ export function registerBotApi(app: FastifyInstance, deps: BotApiDeps): void {
         expected: "a provider id (this endpoint has no handover.provider)",
       });
     }
-    if (!deps.providerIds.has(providerId)) {
+    const provider = deps.providers.get(providerId);
+    if (provider === undefined) {
       throw new BatonError("BATON_ERR_HTTP_BAD_REQUEST", {
         field: "provider",
-        expected: `a configured provider id (${[...deps.providerIds].join(", ") || "none is configured"})`,
+        expected: `a configured provider id (${[...deps.providers.keys()].join(", ") || "none is configured"})`,
       });
     }
+    const handoverRequest = toHandoverRequest(body);
+    const [problem] = checkHandoverRequest(handoverRequest, provider.capabilities, providerId);
+    if (problem !== undefined) throw new BatonError("BATON_ERR_HTTP_BAD_REQUEST", { ...problem });
     const { handoverId } = await deps.conversations.botStartHandover(
       { endpointId: endpoint.id, userId: body.userId, sessionId: body.sessionId },
-      toHandoverRequest(body),
+      handoverRequest,
     );
     return reply.status(202).send({ handoverId });
   });
@@ -101,8 +110,7 @@ export function registerBotApi(app: FastifyInstance, deps: BotApiDeps): void {
         sessionId: session.sessionId,
         messages,
         hasMore: page.length > query.limit,
-        handover:
-          open === undefined ? null : describeHandover(open.machine as unknown as HandoverMachineState),
+        handover: open === undefined ? null : describeHandover(open.machine),
         banner: await deps.conversations.bannerFor(session.id),
       };
     },

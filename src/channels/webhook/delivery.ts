@@ -3,7 +3,7 @@ import { request } from "undici";
 import type { EndpointRuntime, SessionEvent, SessionEventSink } from "../../conversation/types.ts";
 import { BatonError, isBatonError } from "../../errors/index.ts";
 import type { OutboxHandler } from "../../runtime/outbox-worker.ts";
-import type { JsonObject, OutboxItem } from "../../store/types.ts";
+import type { JsonObject } from "../../store/types.ts";
 import type { Logger } from "../../telemetry/logger.ts";
 import { signWebhookBody, webhookHeaders } from "./signature.ts";
 
@@ -122,11 +122,6 @@ export function createWebhookDelivery(options: WebhookDeliveryOptions) {
   return {
     sessionEvents,
     outboxHandlers: { [webhookDeliverKind]: deliver } as Readonly<Record<string, OutboxHandler>>,
-
-    /** Whether an outbox item is one of this channel's (the gateway routes failures by it). */
-    owns(item: Pick<OutboxItem, "kind">): boolean {
-      return item.kind === webhookDeliverKind;
-    },
 
     /** A delivery ended without success: rejected (4xx) or out of attempts. Logged with the code, never the body. */
     onOutboxFailed(item: { kind: string; payload: JsonObject; status?: string }, error: unknown): void {

@@ -2,9 +2,11 @@ import type { FastifyInstance } from "fastify";
 import type { ConversationService } from "../../conversation/service.ts";
 import type { EndpointRuntime } from "../../conversation/types.ts";
 import type { Store } from "../../store/types.ts";
+import type { HandoverProvider } from "../../providers/port.ts";
 import type { Logger } from "../../telemetry/logger.ts";
 import { registerBotApi } from "./bot-api.ts";
-import { createWebhookDelivery, type WebhookDelivery } from "./delivery.ts";
+import type { OutboxWork } from "../../runtime/outbox-worker.ts";
+import { createWebhookDelivery } from "./delivery.ts";
 
 export { webhookHeaders, signWebhookBody } from "./signature.ts";
 export { webhookDeliverKind, type WebhookBody } from "./delivery.ts";
@@ -13,7 +15,7 @@ export interface WebhookChannelOptions {
   readonly endpoints: ReadonlyMap<string, EndpointRuntime>;
   readonly store: Pick<Store, "sessions" | "messages" | "handovers">;
   readonly logger: Logger;
-  readonly providerIds: Iterable<string>;
+  readonly providers: ReadonlyMap<string, Pick<HandoverProvider, "capabilities">>;
   /** Per delivery attempt. Default 10 s. */
   readonly timeoutMs?: number;
 }
@@ -24,9 +26,9 @@ export interface WebhookChannelOptions {
  * conversation service (it takes `sessionEvents`); the routes are mounted once the service exists.
  *
  * @example
- * const webhook = createWebhookChannel({ endpoints, store, logger, providerIds: providers.keys() });
+ * const webhook = createWebhookChannel({ endpoints, store, logger, providers });
  * const conversations = createConversationService({ ...deps, sessionEvents: webhook.sessionEvents });
- * const outbox = createOutboxWorker({ handlers: { ...conversations.outboxHandlers, ...webhook.outboxHandlers }, ... });
+ * outbox.start(combineOutboxWork(conversations.handovers.outbox, webhook.outbox));
  * await buildServer({ mount: [(app) => webhook.register(app, conversations)] });
  */
 export function createWebhookChannel(options: WebhookChannelOptions) {
@@ -35,15 +37,20 @@ export function createWebhookChannel(options: WebhookChannelOptions) {
     logger: options.logger,
     ...(options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {}),
   });
-  const providerIds = new Set(options.providerIds);
   return {
     sessionEvents: delivery.sessionEvents,
-    outboxHandlers: delivery.outboxHandlers,
-    owns: (item: Parameters<WebhookDelivery["owns"]>[0]) => delivery.owns(item),
-    onOutboxFailed: (...args: Parameters<WebhookDelivery["onOutboxFailed"]>) =>
-      delivery.onOutboxFailed(...args),
+    /** The outbox work of this channel: signed deliveries, and what to log when one fails for good. */
+    outbox: {
+      handlers: delivery.outboxHandlers,
+      onFailed: (item, error) => delivery.onOutboxFailed(item, error),
+    } satisfies OutboxWork,
     register(app: FastifyInstance, conversations: ConversationService): void {
-      registerBotApi(app, { endpoints: options.endpoints, conversations, store: options.store, providerIds });
+      registerBotApi(app, {
+        endpoints: options.endpoints,
+        conversations,
+        store: options.store,
+        providers: options.providers,
+      });
     },
   };
 }

@@ -1,7 +1,9 @@
 import { loadConfigFile } from "../../config/index.ts";
 import { createGateway } from "../../index.ts";
+import { createLogger } from "../../telemetry/logger.ts";
 import { parseCommandArgs, parsePort } from "../args.ts";
 import { exitCode, untilSignal, type CliIo } from "../io.ts";
+import { installProcessGuard } from "../process-guard.ts";
 
 export const serveHelp = `Usage: baton serve --config <file> [--port <port>]
 
@@ -23,9 +25,16 @@ export async function serveCommand(argv: string[], io: CliIo): Promise<number> {
   }
   const loaded = await loadConfigFile(values.config);
   const port = values.port === undefined ? undefined : parsePort(values.port, "--port", 3000);
-  const gateway = await createGateway(loaded, port === undefined ? {} : { port });
-  const signal = await untilSignal();
-  gateway.logger.info({ signal }, "shutting down");
-  await gateway.close();
-  return exitCode.ok;
+  // The gateway gets this logger too, so the guard's lines look like every other line of the process.
+  const logger = createLogger({ level: loaded.config.log.level });
+  const uninstallGuard = installProcessGuard(logger, { command: "serve" });
+  try {
+    const gateway = await createGateway(loaded, port === undefined ? { logger } : { logger, port });
+    const signal = await untilSignal();
+    logger.info({ signal }, "shutting down");
+    await gateway.close();
+    return exitCode.ok;
+  } finally {
+    uninstallGuard();
+  }
 }

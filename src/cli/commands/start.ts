@@ -4,8 +4,10 @@ import { BatonError } from "../../errors/index.ts";
 import { createGateway, type Gateway } from "../../index.ts";
 import { createChatGatewayClient } from "../../providers/8x8/client.ts";
 import { ensureEightByEightSetup } from "../../providers/8x8/setup.ts";
+import { createLogger, type Logger } from "../../telemetry/logger.ts";
 import { parseCommandArgs, parsePort } from "../args.ts";
 import { exitCode, untilSignal, type CliIo } from "../io.ts";
+import { installProcessGuard } from "../process-guard.ts";
 
 export const startHelp = `Usage: baton start [--port <port>] [--sim-port <port>] [--data <dir>]
 
@@ -32,6 +34,21 @@ export async function startCommand(argv: string[], io: CliIo): Promise<number> {
   const port = parsePort(values.port ?? process.env.PORT, "--port", 3000);
   const simPort = parsePort(values["sim-port"] ?? process.env.BATON_SIM_PORT, "--sim-port", 3001);
 
+  // Installed before anything starts; the embedded config keeps the default log level, as this logger does.
+  const logger = createLogger();
+  const uninstallGuard = installProcessGuard(logger, { command: "start" });
+  try {
+    return await runEmbedded({ port, simPort, dataDir: values.data, logger }, io);
+  } finally {
+    uninstallGuard();
+  }
+}
+
+async function runEmbedded(
+  options: { port: number; simPort: number; dataDir: string; logger: Logger },
+  io: CliIo,
+): Promise<number> {
+  const { port, simPort, logger } = options;
   const { createSimulator } = await import("../../../simulator/src/index.ts");
   const simulator = await createSimulator({ port: simPort, host: "127.0.0.1" });
   let gateway: Gateway | undefined;
@@ -43,8 +60,8 @@ export async function startCommand(argv: string[], io: CliIo): Promise<number> {
       ensureEightByEightSetup(client, { providerId: "eight", publicUrl: gatewayUrl, queueId: demoQueueId }),
     );
     gateway = await createGateway(
-      embeddedConfig({ simulator, port, dataDir: values.data, channelId: setup.channel?.id }),
-      { port },
+      embeddedConfig({ simulator, port, dataDir: options.dataDir, channelId: setup.channel?.id }),
+      { port, logger },
     );
     await withSimulatorClient(simulator.url, simulator.apiKey, (client) =>
       client.webhooks.verify({ uri: setup.webhookUri }),
@@ -59,7 +76,7 @@ export async function startCommand(argv: string[], io: CliIo): Promise<number> {
     io.out(`  8x8 webhook:         ${setup.webhook.id} -> ${setup.webhookUri}`);
     io.out(`  Chat API channel:    ${setup.channel?.id ?? "-"} (queue ${demoQueueId})`);
     if (web !== undefined) io.out(`  REST endpoint:       POST ${gateway.url}/endpoints/${web.urlToken}`);
-    io.out(`  Data:                ${values.data}`);
+    io.out(`  Data:                ${options.dataDir}`);
     io.out(
       'Chat in the web chat, say "talk to a human", and answer as the agent in the console. Ctrl+C stops.',
     );

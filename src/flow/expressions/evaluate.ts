@@ -1,4 +1,4 @@
-import type { CopilotFlowInput } from "../types.ts";
+import type { CopilotFlowInput } from "../node-io.ts";
 import type { FlowHandoverInput } from "../../handover/types.ts";
 import type { Expression, PathSegment } from "./ast.ts";
 import { forbiddenKeys } from "./parser.ts";

@@ -4,7 +4,7 @@
  * action that the copilot runner turns into tile content.
  */
 import { z } from "zod";
-import type { CopilotTileSpec } from "../types.ts";
+import type { CopilotTileSpec } from "../node-io.ts";
 import { nodeIdPattern } from "./fields.ts";
 import type { NodeRuntime } from "./node.ts";
 

@@ -21,7 +21,7 @@ import {
   type JsonTemplate,
   type JsonTemplateIssue,
 } from "../json-template.ts";
-import type { FlowOutput } from "../types.ts";
+import type { FlowOutput } from "../node-io.ts";
 
 export const nodeIdPattern = /^[A-Za-z][A-Za-z0-9_-]{0,63}$/;
 export const nodeIdExpectation =

@@ -4,8 +4,8 @@ import { targetsOf, everyFlowKind, type NodeDefinition, type WithId } from "./no
 
 /**
  * Continues at `target`. With `wait: true` the run stops instead and the next input (or, during a
- * handover, the next handover event) enters at `target`: the reference product's "go to node and wait for
- * input".
+ * handover, the next handover event) enters at `target`: Cognigy.AI's "Go to Node and wait for Input", so
+ * flows built that way port over.
  */
 export const goToSchema = z.strictObject({
   type: z.literal("goTo"),

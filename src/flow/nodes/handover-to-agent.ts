@@ -2,28 +2,21 @@ import { z } from "zod";
 import { BatonError } from "../../errors/index.ts";
 import type { TranscriptOption } from "../../handover/types.ts";
 import { checkRegex, renderTemplate, type ExpressionScope } from "../expressions/index.ts";
-import type { FlowHandoverRequest } from "../types.ts";
+import type { FlowHandoverRequest } from "../node-io.ts";
 import { next, template } from "./fields.ts";
 import { targetsOf, type NodeDefinition, type WithId } from "./node.ts";
-
-/** 8x8 shows at most 30 `additionalProperties` key/value string pairs to the agent. */
-export const maxJsonProperties = 30;
-/** 8x8 accepts at most 200 `history` messages when a conversation is created. */
-const maxTranscriptMessages = 200;
 
 const providerId = z
   .string({ error: "a provider id from the config's providers:" })
   .regex(/^[A-Za-z][A-Za-z0-9_-]{0,63}$/, { error: "a provider id from the config's providers:" });
 
-const jsonProperties = z
-  .record(
-    z.string().min(1, { error: "a non-empty key" }),
-    z.string({ error: "a string (8x8 custom properties are key/value strings)" }).pipe(template),
-    { error: "an object of key: string value" },
-  )
-  .refine((properties) => Object.keys(properties).length <= maxJsonProperties, {
-    error: `at most ${maxJsonProperties} key/value pairs (8x8's additionalProperties limit)`,
-  });
+const jsonProperties = z.record(
+  z.string().min(1, { error: "a non-empty key" }),
+  z.string({ error: "a string (custom properties are key/value strings)" }).pipe(template),
+  { error: "an object of key: string value" },
+);
+// How many properties and transcript lines a provider takes is its own declaration (ProviderCapabilities),
+// checked against each node when the endpoint's flow loads (src/handover/capabilities.ts).
 
 const cancelIntentExpectation = 'a list of keywords, or a "/regex/flags" string';
 const cancelIntent = z
@@ -46,12 +39,12 @@ const cancelIntent = z
     return { pattern: literal[1]!, flags: literal[2]! };
   });
 
-const transcriptExpectation = `"full", "none" or "last:N" with N from 1 to ${maxTranscriptMessages}`;
+const transcriptExpectation = `"full", "none" or "last:N" with N of 1 or more`;
 const transcript = z.string({ error: transcriptExpectation }).transform((value, ctx): TranscriptOption => {
   if (value === "full" || value === "none") return { mode: value };
   const last = /^last:([1-9][0-9]*)$/.exec(value);
   const count = last === null ? NaN : Number(last[1]);
-  if (!(count >= 1 && count <= maxTranscriptMessages)) {
+  if (!(count >= 1 && Number.isSafeInteger(count))) {
     ctx.issues.push({ code: "custom", message: transcriptExpectation, input: value });
     return z.NEVER;
   }

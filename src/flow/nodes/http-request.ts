@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { renderTemplate } from "../expressions/index.ts";
 import { renderJsonTemplate } from "../json-template.ts";
-import type { FlowHttpRequest } from "../types.ts";
+import type { FlowHttpRequest } from "../node-io.ts";
 import { contextPath, jsonTemplate, next, nodeRef, template } from "./fields.ts";
 import { targetsOf, everyFlowKind, type NodeDefinition, type WithId } from "./node.ts";
 

@@ -16,7 +16,7 @@ import { handoverToAgentNode, type HandoverToAgentNode } from "./handover-to-age
 import { httpRequestNode, type HttpRequestNode } from "./http-request.ts";
 import { ifNode, type IfNode } from "./if.ts";
 import { lookupNode, type LookupNode } from "./lookup.ts";
-import type { FlowKind } from "../types.ts";
+import type { FlowKind } from "../node-io.ts";
 import type { NodeDefinition } from "./node.ts";
 import { questionNode, type QuestionNode } from "./question.ts";
 import { sayNode, type SayNode } from "./say.ts";
@@ -118,4 +118,3 @@ export type {
 export type { NodeDefinition, NodeOutcome, NodeRuntime, NodeTargets } from "./node.ts";
 export { answerQuestion } from "./question.ts";
 export type { SavedHttpResponse } from "./http-request.ts";
-export { maxJsonProperties } from "./handover-to-agent.ts";

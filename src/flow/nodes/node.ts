@@ -2,7 +2,7 @@ import type { z } from "zod";
 import type { BatonError } from "../../errors/index.ts";
 import type { ContextPath } from "../context-path.ts";
 import type { ExpressionScope } from "../expressions/index.ts";
-import type { FlowActionRequest, FlowKind, FlowOutput, FlowPorts } from "../types.ts";
+import type { FlowActionRequest, FlowKind, FlowOutput, FlowPorts } from "../node-io.ts";
 
 /** What a node sees and can do while it runs. */
 export interface NodeRuntime {

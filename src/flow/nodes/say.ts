@@ -4,7 +4,7 @@ import { targetsOf, type NodeDefinition, type WithId } from "./node.ts";
 
 /**
  * Shows text, quick replies and/or an Adaptive Card. During a handover, `destination` says who sees it:
- * the user, the agent, or both (the reference product's "Handover Output Destination"; outside a handover
+ * the user, the agent, or both (Cognigy.AI's "Handover Output Destination"; outside a handover
  * the runtime drops what is meant only for the agent).
  */
 export const saySchema = z

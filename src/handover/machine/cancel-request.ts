@@ -3,8 +3,8 @@ import { HANDOVER_CANCEL_PAYLOAD } from "./types.ts";
 
 /**
  * Whether a user's text withdraws a waiting request: the cancel quick reply's payload, the node's
- * cancelButtonText typed by hand (channels without quick replies — the reference product's per-channel
- * button quirks, reference C.8), or the node's cancelIntent. Only asked while the request waits: in an active
+ * cancelButtonText typed by hand (channels that show no quick replies render the button as text, so the
+ * user types it), or the node's cancelIntent. Only asked while the request waits: in an active
  * chat the same words are a message for the agent.
  *
  * Keywords match as whole words (or whole phrases), case-insensitively, anywhere in the text ("please

@@ -9,6 +9,7 @@ export {
   lifecycleSituations,
   startRows,
   summarise,
+  tablePolicy,
   tableRequest,
 } from "./table.ts";
 export type { LifecycleRow, LifecycleSituation } from "./table.ts";

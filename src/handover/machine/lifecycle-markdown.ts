@@ -5,8 +5,8 @@
 import type { FlowHandoverStatus, HandoverEndReason, HandoverState } from "../types.ts";
 import { terminalHandoverStates } from "../types.ts";
 import type { LifecycleRow, LifecycleSituation } from "./table.ts";
-import { lifecycleRows, lifecycleSituations, startRows, tableRequest } from "./table.ts";
-import { AGENT_LEFT_GRACE_SECONDS, HANDOVER_CANCEL_PAYLOAD } from "./types.ts";
+import { lifecycleRows, lifecycleSituations, startRows, tablePolicy, tableRequest } from "./table.ts";
+import { HANDOVER_CANCEL_PAYLOAD } from "./types.ts";
 
 /** What each state means. A Record, so a new state without a description does not compile. */
 export const handoverStateDescriptions: Readonly<Record<HandoverState, string>> = {
@@ -48,6 +48,8 @@ export const endReasonDescriptions: Readonly<Record<HandoverEndReason, string>> 
   user_left: "`cancelled` (state `abandoned`): the provider reports that the user left.",
   closed: "`completed` (state `closed_by_bot`): the bot closed the handover.",
   error: "`error`: the provider call failed after retries.",
+  rejected:
+    "`error`: the provider refused a call of the open handover for good (its conversation is gone, access refused); the user is told the connection was lost.",
   unsupported: "`error`: the channel cannot hand over, or no provider is configured.",
 };
 
@@ -111,9 +113,11 @@ export function renderLifecycleMarkdown(): string {
     "",
     "## Rules worth knowing",
     "",
-    `- An agent's \`left\` is held for **${AGENT_LEFT_GRACE_SECONDS} s** (\`AGENT_LEFT_GRACE_SECONDS\`): 8x8 leaves the order of`,
-    "  TRANSFER and the agent's `left` unconfirmed. TRANSFER, QUEUED or a new agent inside the grace make it a",
-    "  transfer; the grace timer or an `idle` conversation make it the end. User messages written meanwhile are",
+    `- An agent's \`left\` is held for the provider's agent-left grace (\`agentLeftGraceSeconds\` in its`,
+    `  capabilities; 8x8 declares **${tablePolicy.agentLeftGraceSeconds} s**, as in this table): 8x8 does not say whether TRANSFER`,
+    "  comes before or after the agent's `left`. TRANSFER, QUEUED or a new agent inside the grace make it a",
+    "  transfer; the grace timer or an `idle` conversation make it the end (a grace of 0 ends it at the `left`).",
+    "  User messages written meanwhile are",
     "  held (posting to an ended 8x8 conversation would open a new interaction) and passed on if it is a transfer.",
     "- Cancelling works only while waiting (`requested`, `queued`): the cancel intent, the cancel button (payload",
     `  \`${HANDOVER_CANCEL_PAYLOAD}\`, or its label typed as text), or the web chat's cancel. In \`active\` and`,

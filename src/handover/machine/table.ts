@@ -7,7 +7,13 @@
  */
 import type { HandoverRequest, HandoverState } from "../types.ts";
 import { initialState, transition, unsupportedState } from "./transition.ts";
-import type { HandoverEffect, HandoverEvent, HandoverMachineState, UntimedHandoverEvent } from "./types.ts";
+import type {
+  HandoverEffect,
+  HandoverEvent,
+  HandoverMachineState,
+  HandoverPolicy,
+  UntimedHandoverEvent,
+} from "./types.ts";
 import { HANDOVER_CANCEL_PAYLOAD } from "./types.ts";
 
 /** One situation a handover can be in: a state, sometimes with a sub-state that changes behaviour. */
@@ -48,6 +54,9 @@ export const tableRequest: HandoverRequest = {
   transcript: { mode: "full" },
   maxQueueWaitSeconds: 300,
 };
+
+/** The policy the table is derived with: the agent-left grace 8x8 declares (its ProviderCapabilities). */
+export const tablePolicy: HandoverPolicy = { agentLeftGraceSeconds: 10 };
 
 const start = 1_000_000;
 /** Events are applied late enough for every armed timer to be due. */
@@ -93,6 +102,11 @@ export const eventSamples: readonly EventSample[] = [
     cards: [],
   }),
   sample("provider.agentTyping", { type: "provider.agentTyping", active: true }),
+  sample("provider.rejected", {
+    type: "provider.rejected",
+    operation: "send",
+    message: "BATON_ERR_8X8_REQUEST_REJECTED: 8x8 rejected the request.",
+  }),
   sample("provider.cardAction (cancel quick reply)", {
     type: "provider.cardAction",
     cardKind: "quickReply",
@@ -118,7 +132,7 @@ export const eventSamples: readonly EventSample[] = [
 ];
 
 function drive(events: readonly UntimedHandoverEvent[]): HandoverMachineState {
-  let state = initialState(tableRequest, start, "handover-1").state;
+  let state = initialState(tableRequest, start, "handover-1", tablePolicy).state;
   events.forEach((event, index) => {
     state = transition(state, { ...event, at: start + (index + 1) * 1000 }).state;
   });
@@ -237,7 +251,7 @@ export function summarise(effect: HandoverEffect): string {
 /** How a handover starts: `initialState`, or `unsupportedState` when the channel cannot hand over. */
 export function startRows(): LifecycleRow[] {
   const starts = [
-    { event: "initialState", result: initialState(tableRequest, start, "handover-1") },
+    { event: "initialState", result: initialState(tableRequest, start, "handover-1", tablePolicy) },
     {
       event: "unsupportedState",
       result: unsupportedState(tableRequest, start, "handover-1", "this channel cannot hand over"),

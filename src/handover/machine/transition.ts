@@ -1,17 +1,18 @@
 /**
- * The handover state machine (DESIGN §2, house style 7): `(state, event) → (state, effects)`, pure. No clock
+ * The handover state machine: `(state, event) → (state, effects)`, pure. No clock
  * (time comes in events as `at`), no randomness, no I/O, never throws: a late, duplicate or meaningless event
  * is an explicit no-op whose only effect is a `log` saying it was ignored. The service executes the effects.
  *
  * Decisions this file carries (docs/handover-lifecycle.md renders the whole table from this code):
- * - An agent's `left` is held for AGENT_LEFT_GRACE_SECONDS: a TRANSFER, a QUEUED or a new agent inside the
- *   grace makes it a transfer; the grace timer or an `idle` conversation makes it the end (8x8 §7.5 leaves the
- *   order of TRANSFER and `left` unconfirmed, so both orders are handled).
+ * - An agent's `left` is held for the provider's agent-left grace (`policy.agentLeftGraceSeconds`): a TRANSFER,
+ *   a QUEUED or a new agent inside the grace makes it a transfer; the grace timer or an `idle` conversation
+ *   makes it the end (8x8 does not say whether TRANSFER comes before or after the `left`, so both orders are
+ *   handled). A grace of 0 ends the handover at the `left`.
  * - Cancelling (intent, button, user.cancel) works only while the request waits (requested, queued). In an
  *   active or transferring chat a cancel keyword is an ordinary message for the agent: the user is talking to
  *   a person, who may be asked to end the chat; and the web chat shows no cancel button then.
- * - closeHandover ends with status `completed` and reason `closed` (reference H23: the user is handed back,
- *   which flows built for the reference product read as completed) and resumes `current`: the flow is already
+ * - closeHandover ends with status `completed` and reason `closed` (the user is handed back to the bot, which
+ *   flows written for Cognigy.AI read as completed) and resumes `current`: the flow is already
  *   running the node that asked. A later agent resolve finds a terminal state and is ignored.
  * - Only `flow.resume` ends a handover for the flow, and it is emitted exactly once: on the one transition
  *   into a terminal state, after which every event is ignored.
@@ -39,7 +40,7 @@ import type {
   HandoverUserMessageKey,
   HeldUserMessage,
 } from "./types.ts";
-import { AGENT_LEFT_GRACE_SECONDS, HANDOVER_CANCEL_PAYLOAD, handoverTimers } from "./types.ts";
+import { HANDOVER_CANCEL_PAYLOAD, handoverTimers, type HandoverPolicy } from "./types.ts";
 
 /** The states in which the handover is still open. */
 export type OpenHandoverState = Exclude<HandoverState, TerminalHandoverState>;
@@ -50,13 +51,19 @@ type EventOf<T extends HandoverEventType> = Extract<HandoverEvent, { readonly ty
  * Starts a handover: the machine's first state and the effects of making the request.
  *
  * @param handoverId Baton's id of this handover; every flow input carries it.
+ * @param policy What the provider declared (ProviderCapabilities), kept with the handover.
  * @example
- *   const { state, effects } = initialState(request, Date.now(), randomUUID());
+ *   const { state, effects } = initialState(request, Date.now(), randomUUID(), { agentLeftGraceSeconds: 10 });
  *   // effects: provider.create, user.sayText (acceptedMessage) or user.say connecting, user.banner queued,
  *   //          timer.set queueWait (with maxQueueWaitSeconds), log
  */
-export function initialState(request: HandoverRequest, at: number, handoverId: string): HandoverTransition {
-  const base = freshState(request, at, handoverId);
+export function initialState(
+  request: HandoverRequest,
+  at: number,
+  handoverId: string,
+  policy: HandoverPolicy,
+): HandoverTransition {
+  const base = freshState(request, at, handoverId, policy);
   const effects: HandoverEffect[] = [{ type: "provider.create" }];
   if (request.acceptedMessage !== undefined && request.acceptedMessage.trim() !== "") {
     effects.push(acceptedMessage(request, request.acceptedMessage));
@@ -78,7 +85,7 @@ export function initialState(request: HandoverRequest, at: number, handoverId: s
 /**
  * A handover that cannot start: the endpoint's channel cannot hand over, or no provider is configured. Nothing
  * is asked of a provider; the user is told and the flow continues below the node with status `error`, reason
- * `unsupported` (reference H12).
+ * `unsupported`: the user is never left waiting for an agent that cannot come.
  */
 export function unsupportedState(
   request: HandoverRequest,
@@ -86,7 +93,8 @@ export function unsupportedState(
   handoverId: string,
   message: string,
 ): HandoverTransition {
-  const base = freshState(request, at, handoverId);
+  // No provider will be asked anything, so there is nothing to wait for.
+  const base = freshState(request, at, handoverId, { agentLeftGraceSeconds: 0 });
   return finish(
     base,
     "none",
@@ -156,6 +164,19 @@ function openTransition(
       return onAgentMessage(s, phase, e);
     case "provider.agentTyping":
       return onAgentTyping(s, phase, e);
+    case "provider.rejected":
+      return finish(s, phase, e, {
+        to: "error",
+        reason: "rejected",
+        error: { reason: "error", message: e.message },
+        flowStatus: "error",
+        userMessage: "lost",
+        // The provider refused for good: a user-leaves call would be refused as well.
+        providerLeaves: false,
+        resumeAt: "belowNode",
+        trigger: "now",
+        note: `the provider refused ${e.operation} for good`,
+      });
     case "provider.cardAction":
       return onCardAction(s, phase, e);
     case "user.message":
@@ -371,7 +392,9 @@ function onAgentLeft(
     case "active": {
       if (s.agent !== undefined && s.agent.id !== e.agentId) return ignore(s, e, "not the current agent");
       if (s.agentLeftPendingSince !== undefined) return ignore(s, e, "duplicate");
-      const dueAt = e.at + AGENT_LEFT_GRACE_SECONDS * 1000;
+      const grace = s.policy.agentLeftGraceSeconds;
+      if (grace <= 0) return complete(s, phase, e, "the agent left (the provider announces transfers first)");
+      const dueAt = e.at + grace * 1000;
       const next: HandoverMachineState = {
         ...s,
         agentLeftPendingSince: e.at,
@@ -381,7 +404,7 @@ function onAgentLeft(
         s,
         next,
         e,
-        [{ type: "timer.set", timer: "agentLeftGrace", seconds: AGENT_LEFT_GRACE_SECONDS, dueAt }],
+        [{ type: "timer.set", timer: "agentLeftGrace", seconds: grace, dueAt }],
         "held: a TRANSFER may follow",
       );
     }
@@ -506,7 +529,7 @@ function onUserMessage(
   if (waiting && isCancelRequest(s.request, e.text)) return cancelByUser(s, phase, e);
   const text = e.text?.trim() ?? "";
   const attachments = e.attachments ?? [];
-  // Never hand a provider an empty message (the reference product did, reference C.3).
+  // Never hand a provider an empty message: the agent would see a blank bubble, and 8x8 may reject it.
   if (text === "" && attachments.length === 0) return ignore(s, e, "nothing to pass on");
   const message = {
     ...(text !== "" && e.text !== undefined ? { text: e.text } : {}),
@@ -525,7 +548,7 @@ function onUserMessage(
     }
     case "active":
       if (s.agentLeftPendingSince !== undefined) {
-        // Posting to a conversation whose interaction ended starts a new one in the old queue (8x8 §7.8):
+        // 8x8 starts a new interaction in the old queue when a message is posted after the interaction ended:
         // hold the message until it is clear whether the agent's left was a transfer.
         const held: HeldUserMessage = { ...message, at: e.at };
         return stay(
@@ -621,10 +644,10 @@ function onSetInactivity(
   switch (phase) {
     case "requested":
     case "transferring":
-      return ignore(s, e, "inactivity can be armed only while queued or active (reference H21)");
+      return ignore(s, e, "inactivity can be armed only while queued or active");
     case "queued":
     case "active": {
-      // The count is kept: the reference recipe (H22) re-arms after each warning and closes at a threshold.
+      // The count is kept: the usual flow re-arms after each warning and closes the handover at a threshold.
       const dueAt = e.at + e.seconds * 1000;
       const next: HandoverMachineState = {
         ...s,
@@ -903,12 +926,18 @@ function finish(
 // ---------------------------------------------------------------------------------------------------------
 // Small builders
 
-function freshState(request: HandoverRequest, at: number, handoverId: string): HandoverMachineState {
+function freshState(
+  request: HandoverRequest,
+  at: number,
+  handoverId: string,
+  policy: HandoverPolicy,
+): HandoverMachineState {
   return {
     handoverId,
     state: "requested",
     request,
     requestedAt: at,
+    policy,
     transferPending: false,
     heldUserMessages: [],
     inactivity: { count: 0 },

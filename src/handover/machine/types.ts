@@ -13,17 +13,17 @@ export type HandoverTimer = "inactivity" | "queueWait" | "agentLeftGrace";
 export const handoverTimers: readonly HandoverTimer[] = ["inactivity", "queueWait", "agentLeftGrace"];
 
 /**
- * Seconds an agent's `left` is held before the handover counts as completed, waiting for a TRANSFER (or a new
- * agent, or a QUEUED) that would make it a transfer instead.
- *
- * Why: 8x8 says a TRANSFER means the following agent `left` is not the end, but leaves the order of TRANSFER
- * and `left` unconfirmed (reference/8x8-chat-gateway.md §7.5); its advice is to hold off until a short grace
- * period passes without a TRANSFER, or until the conversation goes `idle` — whichever comes first ends it.
- * 10 s is the window the reference product needed for the same race with Genesys
- * (`GENESYS_OM_HANDOVER_ACW_AFTER_TRANSFER_TIMEOUT_IN_MS`, reference-product H33); on a real close 8x8 sends
- * `idle` right after `left`, so users normally do not wait for it.
+ * What the machine takes from the provider when a handover starts (ProviderCapabilities), kept in the state so
+ * a stored handover behaves the same after a restart or a config change.
  */
-export const AGENT_LEFT_GRACE_SECONDS = 10;
+export interface HandoverPolicy {
+  /**
+   * Seconds an agent's `left` is held before the handover counts as completed, waiting for a TRANSFER (or a
+   * new agent, or a QUEUED) that would make it a transfer instead; 0 ends it at once. Some providers (8x8)
+   * leave the order of TRANSFER and `left` open, so without the wait a transfer would look like the end.
+   */
+  readonly agentLeftGraceSeconds: number;
+}
 
 /**
  * The payload of the cancel quick reply offered with the accepted message. A user message whose text is this
@@ -52,7 +52,9 @@ export type HandoverUserMessageKey =
   /** "You are back with the bot." — the bot closed the handover. */
   | "closed"
   /** "Sorry, we could not reach an agent." — the request failed or the channel cannot hand over. */
-  | "error";
+  | "error"
+  /** "The connection to the agent was lost." — the provider refused a call for the open handover for good. */
+  | "lost";
 
 export const handoverUserMessageKeys: readonly HandoverUserMessageKey[] = [
   "connecting",
@@ -65,6 +67,7 @@ export const handoverUserMessageKeys: readonly HandoverUserMessageKey[] = [
   "endedByProvider",
   "closed",
   "error",
+  "lost",
 ];
 
 /** Notices for the agent only (sent to the provider as bot messages), from the message catalog. */
@@ -86,6 +89,8 @@ export interface HandoverMachineState {
   readonly request: HandoverRequest;
   /** When the flow asked for the handover, epoch ms. */
   readonly requestedAt: number;
+  /** From the provider's capabilities when the handover started. */
+  readonly policy: HandoverPolicy;
   /** The provider's conversation id, once the create call answered (or an event named it). */
   readonly providerConversationId?: string;
   readonly queue?: { readonly id: string; readonly name?: string };
@@ -93,7 +98,7 @@ export interface HandoverMachineState {
   readonly agent?: { readonly id: string; readonly name?: string };
   /** True between a TRANSFER and the transferring agent's `left`: that `left` is not the end. */
   readonly transferPending: boolean;
-  /** Set while an agent's `left` waits out AGENT_LEFT_GRACE_SECONDS (it may still become a transfer). */
+  /** Set while an agent's `left` waits out `policy.agentLeftGraceSeconds` (it may still become a transfer). */
   readonly agentLeftPendingSince?: number;
   /** User messages written during that grace; passed on if it becomes a transfer. */
   readonly heldUserMessages: readonly HeldUserMessage[];
@@ -158,9 +163,21 @@ export type HandoverEvent =
     }
   | { readonly type: "provider.agentTyping"; readonly active: boolean; readonly at: number }
   /**
+   * The provider refused a call for this handover for good (its conversation is gone, access was refused, the
+   * request was rejected): nothing more can reach the agent, so the handover ends with status `error`.
+   */
+  | {
+      readonly type: "provider.rejected";
+      /** The call that was refused: send, notifyAgent, typing… */
+      readonly operation: string;
+      /** The error's code and message, for the flow and the log (never message content). */
+      readonly message: string;
+      readonly at: number;
+    }
+  /**
    * A user acted on a card inside the provider's own chat widget (8x8 in front). Only a quick reply carrying
    * HANDOVER_CANCEL_PAYLOAD means something here (cancel while waiting); nothing else reaches the flow during
-   * a handover — the reference product restarted flows on 8x8 postbacks (reference C.9).
+   * a handover: a postback that restarted the flow mid-chat would talk over the agent.
    */
   | {
       readonly type: "provider.cardAction";
@@ -210,7 +227,7 @@ export type FlowResumeAt = "belowNode" | "entrypoint" | "current";
 /**
  * When the flow runs with the outcome.
  * - `now`: at once, with `input.handover` (cancelled, error, a timeout, abandoned, closed; completed with
- *   sendResolveEvent — the reference product's "resolve event").
+ *   sendResolveEvent, the "resolve event" Cognigy.AI flows know).
  * - `nextUserMessage`: the position moves now, the flow runs when the user next writes, with `input.handover`
  *   on that input (completed without sendResolveEvent).
  */

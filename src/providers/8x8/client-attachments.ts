@@ -12,7 +12,7 @@ import type {
   UploadAttachmentInput,
 } from "./wire-types.ts";
 
-/** `/chat-gateway/v1/conversations/{id}/attachments` (reference §5.8, §11). */
+/** `/chat-gateway/v1/conversations/{id}/attachments`: upload a file, then send a message naming its id. */
 export interface AttachmentsApi {
   /** Uploads a file (multipart `attachment` + `authorType`); reference the returned `id` in a message. */
   upload(conversationId: string, input: UploadAttachmentInput, options?: CallOptions): Promise<Attachment>;
@@ -113,7 +113,7 @@ export function createAttachmentsApi({ transport }: ClientContext): AttachmentsA
     checkId(attachmentId, "attachmentId");
     const path = gatewayPath("conversations", conversationId, "attachments", attachmentId, "content");
     const response = await transport.send(
-      // The content is application/octet-stream (reference §4.1): a HAL-only Accept could earn a 406.
+      // The content is application/octet-stream, not HAL JSON: a HAL-only Accept could earn a 406.
       {
         operation: "attachments.download",
         method: "GET",

@@ -4,9 +4,10 @@ import type { CallOptions } from "./transport.ts";
 import type { CardActionInput } from "./wire-types.ts";
 
 /**
- * The two card action endpoints (reference §5.9). They live under `/api/v1/tenant/{tenantId}/…`, outside
- * `/chat-gateway/v1`, and take the tenant in the path; whether api.8x8.com serves that prefix publicly is
- * unconfirmed (§2), so they are sent to the same base URL as everything else.
+ * The two card action endpoints (action-submit, action-execute). They live under
+ * `/api/v1/tenant/{tenantId}/…`, outside `/chat-gateway/v1`, and take the tenant in the path; whether
+ * api.8x8.com serves that prefix publicly is not documented (the spec declares no other server), so they are
+ * sent to the same base URL as the rest.
  */
 export interface CardsApi {
   /** Sets the card's `actionSubmitted` flag and notifies (204). */

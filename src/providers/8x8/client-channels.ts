@@ -5,7 +5,7 @@ import type { CallOptions } from "./transport.ts";
 import { channelSchema, halListSchema } from "./wire-schemas.ts";
 import type { Channel, ChannelInput, ListQuery, Page } from "./wire-types.ts";
 
-/** `/chat-gateway/v1/channels` (reference §5.3). */
+/** `/chat-gateway/v1/channels` (only `ChatAPI` channels can be created through the API). */
 export interface ChannelsApi {
   /** One page; channels of other types (WebChat, WhatsApp, …) can appear. */
   list(query?: ListQuery, options?: CallOptions): Promise<Page<Channel>>;

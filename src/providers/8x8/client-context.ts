@@ -53,7 +53,7 @@ export function gatewayPath(...segments: readonly string[]): string {
   return `${gatewayPrefix}/${segments.map(encodeURIComponent).join("/")}`;
 }
 
-/** Same, under the card actions' `/api/v1` prefix (reference §2, §5.9). */
+/** Same, under the card actions' `/api/v1` prefix (they sit outside `/chat-gateway/v1`). */
 export function apiV1Path(...segments: readonly string[]): string {
   return `/api/v1/${segments.map(encodeURIComponent).join("/")}`;
 }

@@ -35,13 +35,14 @@ import type {
   UpdateConversationInput,
 } from "./wire-types.ts";
 
-/** `/chat-gateway/v1/conversations` and its participant/indicator sub-resources (reference §5.4–§5.6). */
+/** `/chat-gateway/v1/conversations` and its participant/indicator sub-resources. */
 export interface ConversationsApi {
   list(query?: ListQuery, options?: CallOptions): Promise<Page<Conversation>>;
   listAll(query?: ListQuery, options?: CallOptions): AsyncIterable<Conversation>;
   /**
-   * Starts a conversation and its CC interaction (202). NOT idempotent on 8x8's side (reference §4.6): a retry
-   * after a lost answer can create a second conversation. Pass `{ retry: false }` when an outbox owns retrying.
+   * Starts a conversation and its CC interaction (202). NOT idempotent on 8x8's side (there is no
+   * Idempotency-Key): a retry after a lost answer can create a second conversation. Pass `{ retry: false }`
+   * when an outbox owns retrying.
    */
   create(input: CreateConversationInput, options?: CallOptions): Promise<CreatedConversation>;
   get(conversationId: string, options?: CallOptions): Promise<Conversation>;
@@ -87,8 +88,9 @@ function updateBody(input: UpdateConversationInput): Record<string, unknown> {
 }
 
 /**
- * `notifyChannelWebhookIfExists` is a string on the wire (the spec types it so; its description is copy-pasted,
- * reference §16.11). The minute fields go as integers, as the spec says, not as strings as Cognigy sends them.
+ * `notifyChannelWebhookIfExists` is a string on the wire (the spec types it so; its description is copied from
+ * `user.name` by mistake). The minute fields go as integers, as the spec says, not as strings as Cognigy.AI
+ * sends them.
  */
 function postAgentAssignmentBody(input: PostAgentAssignmentInput): Record<string, unknown> {
   const configuration = input.configuration;
@@ -249,7 +251,7 @@ export function createConversationsApi({ transport }: ClientContext): Conversati
   ): Promise<void> {
     checkId(conversationId, "conversationId");
     checkThinking(input);
-    // The body is optional (reference §5.5): without input nothing is sent and 8x8's defaults apply.
+    // The body is optional: without input nothing is sent and 8x8's defaults apply (bot, 60 s).
     const body =
       input === undefined
         ? undefined

@@ -6,7 +6,7 @@ import type { PublicJwk } from "./wire-types.ts";
 
 /**
  * The spec's key endpoint. 8x8's validation page samples fetch the legacy `/vcc/us/chat/v2/jwk/{kid}/public`
- * instead (reference §9.4, §16.2); which store signs v1 events is unconfirmed, hence a configurable template.
+ * instead (copied from the v2 docs); which store signs v1 events is unconfirmed, hence a configurable URL.
  */
 export const defaultJwkUrlTemplate = "{baseUrl}/chat-gateway/v1/jwk/{kid}/public";
 
@@ -17,7 +17,7 @@ export function buildJwkUrl(template: string, baseUrl: string, kid: string): str
     .replaceAll("{kid}", encodeURIComponent(kid));
 }
 
-/** `GET …/jwk/{kid}/public` (reference §5.2). */
+/** `GET …/jwk/{kid}/public`, the one Chat Gateway operation that declares no security. */
 export interface JwkApi {
   /**
    * The RSA public JWK that verifies webhook signatures with this `kid`. Sent WITHOUT `x-api-key`: the endpoint

@@ -5,11 +5,12 @@ import type { CallOptions } from "./transport.ts";
 import { cardSchema, halListSchema, messageSchema } from "./wire-schemas.ts";
 import type { Card, Message, MessageListQuery, Page, SendMessageBody } from "./wire-types.ts";
 
-/** `/chat-gateway/v1/conversations/{id}/messages` (reference §5.7, §5.9). */
+/** `/chat-gateway/v1/conversations/{id}/messages` and the cards of a message. */
 export interface MessagesApi {
   /**
-   * Posts a message (202, no body and no message id). NOT idempotent on 8x8's side (reference §4.6): a retry
-   * after a lost answer can post it twice. Pass `{ retry: false }` when an outbox owns retrying.
+   * Posts a message (202, no body and no message id). NOT idempotent on 8x8's side (there is no
+   * Idempotency-Key): a retry after a lost answer can post it twice. Pass `{ retry: false }` when an outbox
+   * owns retrying.
    */
   send(conversationId: string, body: SendMessageBody, options?: CallOptions): Promise<void>;
   /** One page; 8x8 sorts by `createdAt:desc` unless told otherwise. */

@@ -31,7 +31,7 @@ export function listQueryParams(
 }
 
 /**
- * Yields every item from `startPage` on, following `page.totalPages` (reference §4.2: continue while
+ * Yields every item from `startPage` on, following `page.totalPages` (a next page exists while
  * `number + 1 < totalPages`). The requested index, not the server's `page.number`, drives the loop, and an empty
  * page ends it, so a server that misreports paging cannot make this spin forever.
  */

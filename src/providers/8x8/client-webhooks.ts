@@ -12,7 +12,7 @@ import {
   type WebhookInput,
 } from "./wire-types.ts";
 
-/** `/chat-gateway/v1/webhooks` (reference §5.1). */
+/** `/chat-gateway/v1/webhooks`. */
 export interface WebhooksApi {
   /** One page of the webhooks the key (and tenant) can see. */
   list(query?: ListQuery, options?: CallOptions): Promise<Page<Webhook>>;
@@ -31,7 +31,7 @@ export interface WebhooksApi {
 const webhookListSchema = halListSchema("webhooks", webhookSchema);
 
 /**
- * The create/put schema lists `notificationVersion` as required but only defines `version` (reference §16.1), and
+ * The create/put schema lists `notificationVersion` as required but only defines `version`, and
  * which one 8x8 enforces is unconfirmed: send both with the same value.
  */
 function webhookBody(input: WebhookInput): Record<string, string> {
@@ -114,7 +114,7 @@ export function createWebhooksApi({ transport }: ClientContext): WebhooksApi {
 
   async function verify(input: VerifyWebhookInput, options?: CallOptions): Promise<void> {
     checkVerifyInput(input);
-    // The spec's example version is the legacy "v2.0" (reference §16.14); a v1 webhook is verified as v1.
+    // The spec's example version is the legacy "v2.0"; a v1 webhook is verified as v1.
     const json = { version: input.version ?? chatGatewayVersion, uri: input.uri };
     await transport.send(
       {

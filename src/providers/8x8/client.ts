@@ -14,7 +14,7 @@ import { defaultRetrySettings, type RetrySettings } from "./retry-policy.ts";
 import { createTransport, type TransportSettings } from "./transport.ts";
 
 export interface ChatGatewayClientOptions {
-  /** `https://api.8x8.com` or the simulator's URL; no regional host is documented (reference §2). */
+  /** `https://api.8x8.com` or the simulator's URL; 8x8 documents no regional host. */
   readonly baseUrl: string;
   /** Sent as `x-api-key` on every call except the JWK fetch. Never logged, never put in an error. */
   readonly apiKey: string;
@@ -39,7 +39,7 @@ export interface ChatGatewayClientOptions {
   readonly now?: () => number;
 }
 
-/** A typed client for every 8x8 Chat Gateway v1 operation (reference §5). */
+/** A typed client for every operation in 8x8's Chat Gateway v1 OpenAPI. */
 export interface ChatGatewayClient {
   readonly webhooks: WebhooksApi;
   readonly jwk: JwkApi;
@@ -62,8 +62,9 @@ const defaultUserAgent = "baton-chat-gateway-client/1";
  * full-jitter backoff that honour `Retry-After`, client-side checks of 8x8's documented limits, and one error
  * type ({@link ChatGatewayError}) for every failure. Every attempt is reported to `metrics.outboundCall`.
  *
- * `conversations.create` and `messages.send` are not idempotent on 8x8's side (reference §4.6): when a durable
- * outbox retries them, call them with `{ retry: false }` so a lost answer is never re-sent twice.
+ * `conversations.create` and `messages.send` are not idempotent on 8x8's side (there is no Idempotency-Key):
+ * when a durable outbox retries them, call them with `{ retry: false }` so a lost answer is never re-sent
+ * twice.
  *
  * @example
  * const client = createChatGatewayClient({ baseUrl: "https://api.8x8.com", apiKey, tenant: "acme01" });

@@ -83,10 +83,11 @@ export interface ParsedProblem {
 const maxSnippetLength = 200;
 
 /**
- * Reads any 8x8 error body (reference §4.4, §16.8, §16.15): `errors` may be an array of `{code, message}`, an array
- * of strings or a single object, whatever the status; `validations` may be objects or strings; OAuth-style bodies
- * use `ErrorCode`/`Error`. A body that is not JSON (an HTML page from a load balancer) still yields a short,
- * clean `providerMessage`. `secret` (the API key) is scrubbed from every string taken from the body.
+ * Reads any 8x8 error body (8x8's OpenAPI declares different shapes per operation, not per status): `errors`
+ * may be an array of `{code, message}`, an array of strings or a single object, whatever the status;
+ * `validations` may be objects or strings; OAuth-style bodies use `ErrorCode`/`Error`. A body that is not
+ * JSON (an HTML page from a load balancer) still yields a short, clean `providerMessage`. `secret` (the API
+ * key) is scrubbed from every string taken from the body.
  */
 export function parseProblemBody(
   body: Buffer,

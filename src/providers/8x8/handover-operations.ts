@@ -1,16 +1,21 @@
 import { BatonError } from "../../errors/index.ts";
 import type { CreateHandoverConversation, HandoverOperations, TranscriptEntry } from "../port.ts";
 import type { ChatGatewayClient } from "./client.ts";
+import { eightByEightLimits } from "./limits.ts";
 import type { SendMessageBody, UserData } from "./wire-types.ts";
 
-/** 8x8 accepts at most 200 history messages (reference §5.4); the newest are kept. */
-const maxHistoryMessages = 200;
-/** …and at most 30 custom properties. */
-const maxAdditionalProperties = 30;
+/**
+ * Flows are checked against these limits when they load (eightByEightCapabilities); the cuts below only keep
+ * a request made some other way (the bot API) inside what 8x8 accepts: the newest history, the first
+ * properties.
+ */
+const { maxTranscriptMessages: maxHistoryMessages, maxCustomProperties: maxAdditionalProperties } =
+  eightByEightLimits;
 
 /**
- * The handover operations over the Chat Gateway. Creates and sends are made with `retry: false`: they are
- * not idempotent on 8x8's side (reference §4.6) and the durable outbox owns retrying them.
+ * The handover operations over the Chat Gateway. Creates and sends are made with `retry: false`: 8x8 has no
+ * idempotency key for them, so a retry after a lost answer could post twice, and the durable outbox owns
+ * retrying them.
  */
 export function createEightByEightHandoverOperations(
   client: ChatGatewayClient,

@@ -1,28 +1,35 @@
 import type { EightByEightProviderConfig } from "../../config/index.ts";
-import type { HandoverProvider } from "../port.ts";
-import type { ProviderDeps } from "../registry.ts";
+import { BatonError } from "../../errors/index.ts";
+import type { ProviderDefinition, ProviderDeps } from "../definition.ts";
+import type { HandoverProvider, ProviderWebhook } from "../port.ts";
 import { createChatGatewayClient, type ChatGatewayClient } from "./client.ts";
 import { createEightByEightHandoverOperations } from "./handover-operations.ts";
-import { createWebhookReceiver } from "./webhook-receiver.ts";
+import { eightByEightLimits } from "./limits.ts";
+import { createWebhookReceiver, type WebhookReceiver } from "./webhook-receiver.ts";
 
 export type { ChatGatewayClient, ChatGatewayClientOptions } from "./client.ts";
 export { ChatGatewayError, isChatGatewayError } from "./gateway-error.ts";
 export { ensureEightByEightSetup, webhookUriFor, type SetupInput, type SetupResult } from "./setup.ts";
 export type * from "./wire-types.ts";
+export { eightByEightLimits } from "./limits.ts";
 
 /** The 8x8 provider: the shared HandoverProvider surface plus its Chat Gateway client. */
 export interface EightByEightProvider extends HandoverProvider {
   readonly type: "8x8";
   readonly client: ChatGatewayClient;
+  readonly webhook: ProviderWebhook;
 }
+
+/** Where 8x8 posts webhook events (`/handover/eightByEight` and `/handover/eightByEight/{providerId}`). */
+export const eightByEightWebhookPath = "/handover/eightByEight";
 
 /**
  * Creates the 8x8 Chat Gateway provider from its config: one HTTP client (keep-alive pool, retries,
- * metrics) and one webhook receiver whose signing keys are fetched through that client.
+ * metrics) and, once started, one webhook receiver whose signing keys are fetched through that client.
  *
  * @example
- * const eight = createEightByEightProvider("eight", config.providers.eight, { store, logger, metrics, onEvent });
- * await eight.start();
+ * const eight = createEightByEightProvider("eight", config.providers.eight, { store, logger, metrics });
+ * await eight.start({ onEvent: (event) => handovers.onProviderEvent(event) });
  * const { conversationId } = await eight.client.conversations.create({ channelId, user: { name: "Ana" } });
  */
 export function createEightByEightProvider(
@@ -32,40 +39,58 @@ export function createEightByEightProvider(
 ): EightByEightProvider {
   const logger = deps.logger.child({ provider: id });
   const client = createClientFromConfig(id, config, deps);
-  const receiver = createWebhookReceiver({
-    providerId: id,
-    fetchJwk: (kid) => client.jwk.getPublicJwk(kid),
-    events: deps.store.webhookEvents,
-    onEvent: deps.onEvent,
-    logger,
-    metrics: deps.metrics,
-    maxSkewSeconds: config.webhook.maxSkewSeconds,
-    reorderWindowMs: config.webhook.reorderWindowMs,
-    // A conversation's first events can overtake the answer to the create call; the handler then asks to be
-    // retried (BATON_ERR_HANDOVER_NOT_FOUND). About 9 s of retries covers a slow create answer.
-    handlerRetry: { attempts: 8, initialDelayMs: 200, maxDelayMs: 2_000 },
-    ...(config.webhook.expectedTenantId !== undefined
-      ? { expectedTenantId: config.webhook.expectedTenantId }
-      : {}),
-    ...(config.webhook.expectedCustomerId !== undefined
-      ? { expectedCustomerId: config.webhook.expectedCustomerId }
-      : {}),
-  });
+  let receiver: WebhookReceiver | undefined;
   return {
     id,
     type: "8x8",
     client,
+    capabilities: eightByEightLimits,
     handover: createEightByEightHandoverOperations(client, {
       ...(config.channelId !== undefined ? { channelId: config.channelId } : {}),
     }),
-    handleWebhook: (request) => receiver.handle(request),
-    start: () => receiver.start(),
+    webhook: {
+      path: eightByEightWebhookPath,
+      handle(request) {
+        // Before start (and after stop) nothing can take events: 503 makes 8x8 retry them later.
+        if (receiver === undefined) throw new BatonError("BATON_ERR_SERVER_SHUTTING_DOWN");
+        return receiver.handle(request);
+      },
+    },
+    async start({ onEvent }) {
+      if (receiver !== undefined) return;
+      receiver = createWebhookReceiver({
+        providerId: id,
+        fetchJwk: (kid) => client.jwk.getPublicJwk(kid),
+        events: deps.store.webhookEvents,
+        onEvent,
+        logger,
+        metrics: deps.metrics,
+        maxSkewSeconds: config.webhook.maxSkewSeconds,
+        reorderWindowMs: config.webhook.reorderWindowMs,
+        // A conversation's first events can overtake the answer to the create call; the handler then asks to
+        // be retried (BATON_ERR_HANDOVER_NOT_FOUND). About 9 s of retries covers a slow create answer.
+        handlerRetry: { attempts: 8, initialDelayMs: 200, maxDelayMs: 2_000 },
+        ...(config.webhook.expectedTenantId !== undefined
+          ? { expectedTenantId: config.webhook.expectedTenantId }
+          : {}),
+        ...(config.webhook.expectedCustomerId !== undefined
+          ? { expectedCustomerId: config.webhook.expectedCustomerId }
+          : {}),
+      });
+      await receiver.start();
+    },
     async stop() {
-      await receiver.stop();
+      await receiver?.stop();
       await client.close();
     },
   };
 }
+
+/** The registry's entry for `type: 8x8`. */
+export const eightByEightProvider: ProviderDefinition<EightByEightProviderConfig> = {
+  type: "8x8",
+  create: createEightByEightProvider,
+};
 
 /** A Chat Gateway client configured from `providers.<id>` (also used by `baton 8x8 setup`). */
 export function createClientFromConfig(

@@ -21,7 +21,7 @@ import type {
 } from "./wire-types.ts";
 
 /**
- * Client-side checks of the hard limits the reference documents (§5). They run before anything is sent, so a
+ * Client-side checks of the hard limits in 8x8's Chat Gateway OpenAPI. They run before anything is sent, so a
  * request 8x8 would reject with a vague 400 fails here with the exact `field` and what was `expected`. Values
  * are never copied into the error: they may be personal data.
  */
@@ -112,7 +112,7 @@ export function checkUserData(user: UserData | undefined, field: string): void {
   }
   const properties = user.additionalProperties;
   if (properties === undefined) return;
-  // The spec writes `maxProperties: 30` on an array; it can only mean at most 30 items (reference §5.4).
+  // The spec writes `maxProperties: 30` on an array; it can only mean at most 30 items.
   if (!Array.isArray(properties) || properties.length > limits.additionalProperties) {
     fail(
       `${field}.additionalProperties`,
@@ -157,7 +157,7 @@ function checkAttachmentRefs(attachments: SendMessageBody["attachments"], field:
 
 /**
  * `text` and `externalProvider` are mutually exclusive (OpenAPI oneOf). A body with neither is accepted when it
- * carries attachments or cards: the spec's text variant requires neither (reference §16.16).
+ * carries attachments or cards: the spec's text variant requires neither.
  */
 export function checkMessageBody(body: SendMessageBody, field: string): void {
   if (!isRecord(body)) fail(field || "body", "a message object");

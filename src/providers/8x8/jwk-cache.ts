@@ -3,8 +3,9 @@ import { BatonError } from "../../errors/index.ts";
 
 /**
  * Fetches the public JWK that 8x8 publishes for a signature `kid`. The provider wires it to the Chat Gateway
- * client (`GET {baseUrl}/chat-gateway/v1/jwk/{kid}/public`, or the configured `jwkUrl` template — reference
- * §9.4 notes 8x8's samples use the legacy v2 path instead). It must reject (not resolve) on any failure.
+ * client (`GET {baseUrl}/chat-gateway/v1/jwk/{kid}/public`, or the configured `jwkUrl` template: the code
+ * samples on 8x8's "Validating Webhook Events" page use the legacy v2 path instead). It must reject (not
+ * resolve) on any failure.
  */
 export type FetchJwk = (kid: string) => Promise<JsonWebKey>;
 

@@ -43,9 +43,10 @@ export function parseRetryAfter(header: string | undefined, now: number): number
 export type NextDelay = { readonly kind: "wait"; readonly ms: number } | { readonly kind: "giveUp" };
 
 /**
- * A server's Retry-After wins over backoff (8x8 documents no rate limit, reference §4.5, so honour whatever it
- * says). A wait beyond the cap is not shortened, because retrying earlier than asked would only earn another
- * 429; instead the client stops and reports `retryAfterMs` so a durable outbox can come back later.
+ * A server's Retry-After wins over backoff (8x8 documents no rate limit for the Chat Gateway, so honour
+ * whatever it says). A wait beyond the cap is not shortened, because retrying earlier than asked would only
+ * earn another 429; instead the client stops and reports `retryAfterMs` so a durable outbox can come back
+ * later.
  */
 export function nextDelay(
   retryNumber: number,
@@ -58,7 +59,7 @@ export function nextDelay(
   return { kind: "wait", ms: retryAfterMs };
 }
 
-/** 429 and every 5xx may succeed later; every other status will not (reference §4.5). */
+/** 429 and every 5xx may succeed later; every other status will not. */
 export function isRetryableStatus(status: number): boolean {
   return status === 429 || status >= 500;
 }

@@ -5,7 +5,8 @@ import type { WebhookRequest } from "../port.ts";
 import type { JwkCache } from "./jwk-cache.ts";
 
 /**
- * 8x8 webhook signature verification (reference §9.3–9.4).
+ * 8x8 webhook signature verification, as 8x8's "Validating Webhook Events" page describes it
+ * (https://developer.8x8.com/actions-events/docs/validating-webhook-events).
  *
  * `x-8x8-signature` is a detached compact JWS with an unencoded payload (RFC 7515 + RFC 7797):
  * `<b64url protected header>..<b64url signature>`. The signed payload is not sent; it is rebuilt from the
@@ -14,7 +15,7 @@ import type { JwkCache } from "./jwk-cache.ts";
  *
  * Doc contradictions handled here:
  * - 8x8's Node sample computes the CRC over `JSON.stringify(parsedBody)`; we use the raw body bytes, which is
- *   what the legacy "Verify webhook callbacks" page's published checksum (1564621066) confirms (§9.5, §16.3).
+ *   what the legacy "Verify webhook callbacks" page's published checksum (1564621066) confirms.
  * - The v1 page's sample checksum (1411811814) is a copy error; the unsigned CRC-32 is the documented value,
  *   and the `crc-32` package's signed result is a trap (`>>> 0` fixes it).
  */
@@ -65,7 +66,7 @@ export interface WebhookVerifierOptions {
   readonly maxSkewSeconds?: number;
   /** Epoch milliseconds; injectable for tests. */
   readonly clock?: () => number;
-  /** When set, `x-8x8-tenant-id` must equal it (hardening the reference suggests in §9.4 step 6). */
+  /** When set, `x-8x8-tenant-id` must equal it (our own hardening; 8x8 does not require the check). */
   readonly expectedTenantId?: string;
   /** When set, `x-8x8-customer-id` must equal it. */
   readonly expectedCustomerId?: string;
@@ -114,7 +115,7 @@ export function createWebhookVerifier(options: WebhookVerifierOptions): WebhookV
         tt: parseUnsignedInteger(headers.transmissionTime, webhookHeaders.transmissionTime),
       };
       // Cheap checks first, so that junk never costs a key fetch. A genuine event refused as stale comes
-      // back: 8x8 refreshes x-8x8-transmission-time on every retry (§9.1).
+      // back: 8x8 refreshes x-8x8-transmission-time on every retry.
       assertFresh(fields.tt, clock(), maxSkewMs);
       assertExpected(webhookHeaders.tenantId, fields.tid, options.expectedTenantId);
       assertExpected(webhookHeaders.customerId, fields.cid, options.expectedCustomerId);

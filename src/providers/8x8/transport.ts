@@ -37,7 +37,7 @@ export interface OutboundRequest {
   readonly query?: Readonly<Record<string, string | number | undefined>>;
   readonly json?: unknown;
   readonly body?: { readonly bytes: Buffer; readonly contentType: string };
-  /** False only for the JWK endpoint, which declares no security (reference §5.2). */
+  /** False only for the JWK endpoint, which declares no security in 8x8's OpenAPI. */
   readonly withApiKey?: boolean;
   readonly accept?: string;
 }
@@ -46,7 +46,7 @@ export interface OutboundRequest {
  * Per-call overrides.
  *
  * `retry: false` sends exactly once. Use it for `POST /conversations` and `POST /messages` when a durable outbox
- * owns retrying: 8x8 has no Idempotency-Key and does not promise to de-duplicate (reference §4.6), so a retry after
+ * owns retrying: 8x8 has no Idempotency-Key and does not promise to de-duplicate, so a retry after
  * a lost response can create a second conversation or a duplicate message.
  */
 export interface CallOptions {
@@ -125,7 +125,7 @@ export function createTransport(settings: TransportSettings): Transport {
   return { send, close };
 }
 
-/** Any 2xx: 8x8's success codes differ per operation (200/201/202/204, reference §4.3); the body shape matters. */
+/** Any 2xx: 8x8's success codes differ per operation (200/201/202/204); the body shape matters. */
 function isSuccess(status: number): boolean {
   return status >= 200 && status < 300;
 }
@@ -137,8 +137,9 @@ function prepareRequest(settings: TransportSettings, outbound: OutboundRequest):
     "user-agent": settings.userAgent,
   };
   if (outbound.withApiKey ?? true) headers["x-api-key"] = settings.apiKey;
-  // Sent on every call, including the four operations whose spec omits it (reference §3.2, §16.9): a
-  // multi-tenant customer's call without it is ambiguous, and a single-tenant customer's call ignores it.
+  // Sent on every call, including the four whose spec omits it (post-agent-assignment, typing, thinking,
+  // read-receipt): a multi-tenant customer's call without it is ambiguous, and a single-tenant customer's call
+  // ignores it.
   if (settings.tenant !== undefined) headers["X-8x8-Tenant"] = settings.tenant;
   const body = encodeBody(outbound, headers);
   return { url: appendQuery(base, outbound.query), method: outbound.method, headers, body };

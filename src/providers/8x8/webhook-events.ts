@@ -9,20 +9,21 @@ import type {
 } from "../port.ts";
 
 /**
- * The wire schema of 8x8 Chat Gateway v1 webhook events (reference §8) and their mapping to the provider-
- * neutral ProviderEvent union. Schemas are tolerant: unknown fields are ignored, ids may be numbers
- * (§4.7: treat every id as a string), enum-like values are compared in lower case (§16.6: CREATED vs
- * created), and absent optional arrays/texts become empty.
+ * The wire schema of 8x8 Chat Gateway v1 webhook events and their mapping to the provider-neutral
+ * ProviderEvent union (events as in https://developer.8x8.com/actions-events/docs/webhooks-events-reference).
+ * Schemas are tolerant: unknown fields are ignored, ids may be numbers (every id is treated as an opaque
+ * string), enum-like values are compared in lower case (8x8's docs spell states both CREATED and created),
+ * and absent optional arrays/texts become empty.
  *
  * Three outcomes per event (`WebhookEventDisposition`):
  * - relay: a domain event to hand on;
  * - ignore: deliberately not handed on (echo, user/bot-authored message, unknown eventType or ACTIVITY
- *   name — §8.1 asks receivers to ignore those and still answer 2xx);
+ *   name — those are still answered 2xx, since any other answer only makes 8x8 retry);
  * - unreadable: a known eventType whose data does not match the documented shape. Still answered 2xx and
  *   stored (marked failed, body kept for replay): 8x8 resending the same bytes would not make it readable.
  */
 
-/** Every eventType of Chat Gateway v1 (§6). Legacy v2 types (AGENT_JOINED, TEXT, …) are not among them (§14). */
+/** Every eventType of Chat Gateway v1. Legacy Chat API v2 types (AGENT_JOINED, TEXT, …) are not among them. */
 export const webhookEventTypes = [
   "CONVERSATION_UPDATE",
   "QUEUED",
@@ -35,7 +36,7 @@ export const webhookEventTypes = [
 
 export type WebhookEventType = (typeof webhookEventTypes)[number];
 
-/** The parts of the body common to every event (§8.1). */
+/** The parts of the body common to every event except WEB_HOOK_VERIFY. */
 export interface WebhookEnvelope {
   /** As received; matched case-insensitively. */
   readonly eventType: string;
@@ -111,7 +112,7 @@ const userSchema = z.object({
     .nullish(),
 });
 
-/** §8.2. `state` is lower-cased: the 202 text of create spells CREATED/ACTIVE, events use lower case (§16.6). */
+/** CONVERSATION_UPDATE. `state` is lower-cased: create's 202 text spells CREATED/ACTIVE, events lower case. */
 const conversationUpdateSchema = z.object({
   state: lowerEnum(["created", "active", "idle"]),
   assignment: z.object({ type: z.string().transform(lower), id: idSchema }).nullish(),
@@ -119,17 +120,17 @@ const conversationUpdateSchema = z.object({
   channel: optionalText,
 });
 
-/** §8.3 */
+/** QUEUED */
 const queuedSchema = z.object({ queueId: idSchema, queueName: optionalText });
 
-/** §8.4 */
+/** MEMBERS_CHANGED */
 const membersChangedSchema = z.object({
   memberType: lowerEnum(["user", "agent"]),
   change: lowerEnum(["joined", "left"]),
   id: idSchema,
 });
 
-/** §8.6. `sender.type` stays a free string here; which senders are relayed is decided in mapMessage. */
+/** MESSAGE. `sender.type` stays a free string here; which senders are relayed is decided in mapMessage. */
 const messageSchema = z.object({
   isEcho: z
     .union([z.boolean(), z.enum(["true", "false"]).transform((value) => value === "true")])
@@ -150,7 +151,7 @@ const messageSchema = z.object({
   cards: z.array(z.object({ contentType: z.string(), content: z.unknown().optional() })).nullish(),
 });
 
-/** §8.7: the subtype is `data.name`, its payload `data.value`. */
+/** ACTIVITY: the subtype is `data.name`, its payload `data.value`. */
 const activitySchema = z.object({ name: z.string(), value: z.unknown().optional() });
 
 const typingValueSchema = z.object({ users: z.array(participantRefSchema).nullish() });
@@ -158,8 +159,8 @@ const typingValueSchema = z.object({ users: z.array(participantRefSchema).nullis
 const adaptiveCardValueSchema = z.object({ type: z.string(), data: z.unknown().optional() });
 
 /**
- * Quick replies are sent with `data.postback` but reported back as `data.payload` (§16.12, the mapping is
- * UNCONFIRMED). Either is accepted and exposed as `payload`, the rest of `data` is kept.
+ * Quick replies are sent with `data.postback` but reported back as `data.payload` (8x8 does not
+ * confirm the mapping). Either is accepted and exposed as `payload`, the rest of `data` is kept.
  */
 const quickReplyValueSchema = z.object({
   type: textOr("postback"),
@@ -169,7 +170,7 @@ const quickReplyValueSchema = z.object({
     .transform((data) => (data ? { ...data, payload: data.payload ?? data.postback } : {})),
 });
 
-/** §8.7: `value` is an array here, unlike every other ACTIVITY. No channel emits it yet. */
+/** ACTIVITY read-receipts: `value` is an array, unlike every other ACTIVITY. 8x8: no channel emits it yet. */
 const readReceiptsValueSchema = z.array(
   z.object({ timestamp: epochMillisSchema, users: z.array(participantRefSchema).nullish() }),
 );
@@ -282,7 +283,7 @@ export function mapWebhookEvent(
         }),
       );
     case "TRANSFER":
-      // §8.5: TRANSFER has no data; whatever comes is ignored.
+      // TRANSFER has no data; whatever comes is ignored.
       return relay({ ...base, kind: "conversation.transferred" });
     case "MESSAGE":
       return withData(messageSchema, envelope.data, (data) => mapMessage(base, data));
@@ -322,9 +323,9 @@ function mapUser(user: z.output<typeof userSchema>): ProviderUserInfo {
 
 /**
  * Only agent- and system-authored messages are relayed.
- * - `isEcho: true` is a message our side posted, coming back (§8.6).
+ * - `isEcho: true` is a message our side posted, coming back (8x8's definition of an echo).
  * - `sender.type: "user"` is never relayed whatever `isEcho` says: the integration posts the end user's
- *   messages itself, and whether those echo — and with which flag — is UNCONFIRMED (§7.2). Relaying one
+ *   messages itself, and whether those echo — and with which flag — 8x8 does not say. Relaying one
  *   would show the user their own message twice.
  * - `sender.type: "bot"` is our own bot's output, likewise.
  */
@@ -356,7 +357,7 @@ function mapMessage(base: EventBase, data: z.output<typeof messageSchema>): Webh
 
 function mapActivity(base: EventBase, activity: z.output<typeof activitySchema>): WebhookEventDisposition {
   // Names are compared in lower case; CPaaS channels add their own names (e.g. interactive/reply), which
-  // are acknowledged and ignored (§8.7).
+  // are acknowledged and ignored.
   switch (activity.name.toLowerCase()) {
     case "typing":
       return withData(typingValueSchema, activity.value, (value) =>

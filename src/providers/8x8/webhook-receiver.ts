@@ -188,7 +188,7 @@ export function createWebhookReceiver(options: WebhookReceiverOptions): WebhookR
   ): Promise<WebhookResponse & { metricOutcome: string }> {
     if (stopping.signal.aborted) throw new BatonError("BATON_ERR_SERVER_SHUTTING_DOWN");
     // WEB_HOOK_VERIFY is answered before, and without, signature verification. 8x8 does not say whether it is
-    // signed (§8.8); it names no conversation and changes nothing here, so verifying it could only make
+    // signed; it names no conversation and changes nothing here, so verifying it could only make
     // webhook creation / "Test Connection" fail (e.g. a 503 while the key endpoint is down), and a forged one
     // gains nothing. It is neither stored nor handed on.
     if (isVerifyEvent(request.rawBody)) {

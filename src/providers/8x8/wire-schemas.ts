@@ -18,7 +18,7 @@ import type {
 /**
  * Response schemas. They are lenient where 8x8's documentation is (extra fields are dropped, `null` reads as
  * absent) and strict where the client depends on a value (ids). Ids are opaque strings, but a GET may return a
- * numeric-looking id as a JSON number (reference §4.7), so numbers are accepted and turned into strings.
+ * numeric-looking id as a JSON number, so numbers are accepted and turned into strings.
  */
 
 const id = z.union([z.string().min(1), z.number()]).transform(String);
@@ -76,7 +76,7 @@ const assignmentSchema = z.object({ type: z.string(), id });
 export const conversationSchema: z.ZodType<Conversation> = z.object({
   id,
   channelId: optionalId,
-  // 8x8's 202 prose spells states in upper case, the enum and events in lower case (reference §16.6).
+  // 8x8's 202 prose spells states in upper case, the enum and events in lower case.
   state: optional(z.string().transform((state) => state.toLowerCase())),
   assignment: optional(assignmentSchema),
   user: optional(userDataSchema),
@@ -131,7 +131,7 @@ export const attachmentSchema: z.ZodType<Attachment> = z
     id,
     filename: z.string(),
     sizeInBytes: optional(z.number()),
-    // The spec's `required` list names `size`, which it never defines (reference §16.7); read it as a fallback.
+    // The spec's `required` list names `size`, which it never defines; read it as a fallback.
     size: optional(z.number()),
     createdAt: optionalString,
   })
@@ -159,7 +159,7 @@ export interface RawHalList<T> {
 
 /**
  * `{_embedded: {<key>: T[]}, page}`. `_embedded` (or the key inside it) may be absent on an empty page
- * (reference §4.2), which reads as no items.
+ * (8x8 does not say it is always there), which reads as no items.
  */
 export function halListSchema<T>(key: string, item: z.ZodType<T>): z.ZodType<RawHalList<T>> {
   const embedded: Record<string, ReturnType<typeof listOf<T>>> = { [key]: listOf(item) };

@@ -1,7 +1,7 @@
 /**
- * Chat Gateway v1 wire types as the client exposes them (reference §5, OpenAPI components). Requests mirror 8x8's
- * JSON exactly; results are normalised by wire-schemas.ts: every id is a string, conversation state is lower case,
- * optional arrays default to empty.
+ * Chat Gateway v1 wire types as the client exposes them (after the components of 8x8's published OpenAPI).
+ * Requests mirror 8x8's JSON exactly; results are normalised by wire-schemas.ts: every id is a string,
+ * conversation state is lower case, optional arrays default to empty.
  */
 
 /** The only webhook/event version 8x8 defines (OpenAPI `EventVersion`). */
@@ -14,7 +14,7 @@ export type AuthorType = "user" | "bot";
 /** Who a participant or message author is in results; extensible on 8x8's side. */
 export type ParticipantType = "user" | "bot" | "agent" | "system" | (string & {});
 
-/** Lower-cased; 8x8's 202 prose says CREATED/ACTIVE while the enum and events say created/active (§16.6). */
+/** Lower-cased; 8x8's 202 prose says CREATED/ACTIVE while the enum and events say created/active. */
 export type ConversationState = "created" | "active" | "idle" | (string & {});
 
 export type CardContentType =
@@ -42,7 +42,7 @@ export interface ListQuery {
   readonly filter?: string;
 }
 
-/** Messages and cards are sortable by `createdAt` only and take no filter (§4.2). */
+/** Messages and cards are sortable by `createdAt` only and take no filter (8x8's OpenAPI offers no other). */
 export interface MessageListQuery {
   readonly page?: number;
   readonly size?: number;
@@ -59,7 +59,7 @@ export interface WebhookInput {
 
 export interface VerifyWebhookInput {
   readonly uri: string;
-  /** Defaults to `Chat Gateway v1.0` (the spec's example `v2.0` is a legacy value, §16.14). */
+  /** Defaults to `Chat Gateway v1.0` (the spec's example `v2.0` is the legacy v2 value). */
   readonly version?: string;
 }
 
@@ -119,7 +119,7 @@ interface MessageBodyBase {
 
 /**
  * Text (or attachments/cards only: the spec requires neither `text` nor `externalProvider`, and an
- * attachment-only message is the documented way to send a file, §11, §16.16).
+ * attachment-only message is how 8x8 documents sending a file: upload it, then reference its id).
  */
 export interface TextMessageBody extends MessageBodyBase {
   readonly text?: string;
@@ -198,7 +198,7 @@ export interface CardActionInput {
   readonly conversationId: string;
   readonly cardId: string;
   readonly name: string;
-  /** Defaults to the client's `tenant`; these two endpoints take the tenant in the path (§5.9). */
+  /** Defaults to the client's `tenant`; these two endpoints take the tenant in the path. */
   readonly tenantId?: string;
 }
 
@@ -290,7 +290,7 @@ export interface Message {
 export interface Attachment {
   readonly id: string;
   readonly filename: string;
-  /** The spec's `required` says `size`; the property is `sizeInBytes` (§16.7). Either is read. */
+  /** The spec's `required` says `size`; the only property defined is `sizeInBytes`. Either is read. */
   readonly sizeInBytes?: number;
   readonly createdAt?: string;
 }
@@ -302,7 +302,7 @@ export interface DownloadedAttachment {
   readonly contentType?: string;
 }
 
-/** RSA public key that verifies webhook signatures (the spec mislabels it `type: string`, §5.2). */
+/** RSA public key that verifies webhook signatures (the spec mislabels it `type: string`; it is a JWK). */
 export interface PublicJwk {
   readonly kty: string;
   readonly kid?: string;

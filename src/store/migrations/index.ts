@@ -2,6 +2,7 @@ import type { Migration, MigrationProvider } from "kysely";
 import * as webhookEvents from "./0001-webhook-events.ts";
 import * as conversations from "./0002-conversations.ts";
 import * as copilot from "./0003-copilot.ts";
+import * as handoverPolicy from "./0004-handover-policy.ts";
 
 /**
  * Every migration, in order, imported statically so they ship inside the bundle and need no directory
@@ -11,6 +12,7 @@ const migrations: Record<string, Migration> = {
   "0001-webhook-events": webhookEvents,
   "0002-conversations": conversations,
   "0003-copilot": copilot,
+  "0004-handover-policy": handoverPolicy,
 };
 
 export const migrationProvider: MigrationProvider = {

@@ -45,7 +45,7 @@ export function createEndpointTokenRepository(db: Kysely<Database>): EndpointTok
     },
 
     async findByToken(token) {
-      // DESIGN §2: tokens are compared in constant time. An index lookup would leak, through its timing, how
+      // Tokens are compared in constant time: an index lookup would leak, through its timing, how
       // much of a guess matched; endpoints are few (they come from the config), so compare against each.
       const rows = await db.selectFrom("endpoint_tokens").select(["endpoint_id", "url_token"]).execute();
       const given = Buffer.from(token, "utf8");

@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { sql, type Kysely, type Selectable } from "kysely";
-import { terminalHandoverStates, type HandoverRequest, type HandoverState } from "../../handover/types.ts";
+import { terminalHandoverStates, type HandoverState } from "../../handover/types.ts";
 import type { Database, HandoversTable } from "../schema.ts";
 import { dbNow, toJson } from "../transactions.ts";
 import type { HandoverRepository, StoredHandover } from "../types.ts";
@@ -121,7 +121,7 @@ function fromRow(row: Selectable<HandoversTable>): StoredHandover {
     providerConversationId: row.provider_conversation_id,
     state: row.state as HandoverState,
     machine: row.machine,
-    request: row.request as HandoverRequest,
+    request: row.request,
     version: row.version,
     createdAt: row.created_at,
     updatedAt: row.updated_at,

@@ -1,4 +1,5 @@
-import { resolve } from "node:path";
+import { randomUUID } from "node:crypto";
+import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { stringify } from "yaml";
 import { createMemoryBus } from "../../../src/bus/memory.ts";
@@ -8,13 +9,17 @@ import { redact } from "../../../src/copilot/redaction.ts";
 import { copilotTopic, createCopilotRunner } from "../../../src/copilot/runner.ts";
 import type { EndpointRuntime } from "../../../src/conversation/types.ts";
 import { parseFlow } from "../../../src/flow/index.ts";
+import { initialState } from "../../../src/handover/machine/index.ts";
+import type { HandoverState } from "../../../src/handover/types.ts";
 import type { CopilotServerFrame, CopilotTile } from "../../../src/protocol/copilot.ts";
 import type { ConversationMessage } from "../../../src/protocol/messages.ts";
 import { createStore } from "../../../src/store/index.ts";
 import type { Store, StoredHandover } from "../../../src/store/types.ts";
 import { createSilentLogger } from "../../../src/telemetry/logger.ts";
 import { handoverRequest } from "../../contracts/store-contract.ts";
-import { repoKnowledge } from "../../factories/embedded-gateway.ts";
+
+/** The repository's knowledge folder (not imported from the gateway factory: the runner needs no gateway). */
+const repoKnowledge = fileURLToPath(new URL("../../../knowledge", import.meta.url));
 
 let store: Store;
 beforeAll(async () => {
@@ -43,16 +48,24 @@ async function setup(nodes: Record<string, unknown>, start = Object.keys(nodes)[
   const bus = createMemoryBus();
   const logger = createSilentLogger();
   const warn = vi.spyOn(logger, "warn");
+  const notices: { handoverId: string; text: string }[] = [];
+  const agent = {
+    notifyAgent: vi.fn((handoverId: string, text: string): Promise<void> => {
+      notices.push({ handoverId, text });
+      return Promise.resolve();
+    }),
+  };
   const runner = createCopilotRunner({
     store,
     bus,
     ai: createOfflineAi(),
-    knowledge: await loadKnowledgeFolder(resolve(repoKnowledge)),
+    knowledge: await loadKnowledgeFolder(repoKnowledge),
     redact: (text) => redact(text),
     logger,
     endpoints: new Map([["web", endpoint]]),
     http: () => Promise.reject(new Error("no http in this test")),
     linkFor: (session) => Promise.resolve(`http://baton.test/copilot/?sessionId=${session.sessionId}`),
+    agent,
   });
   const { session: created } = await store.sessions.getOrCreate({
     endpointId: "web",
@@ -73,27 +86,43 @@ async function setup(nodes: Record<string, unknown>, start = Object.keys(nodes)[
     runner.triggers.onMessage(session, { seq, source, text, createdAt: new Date().toISOString() });
     await runner.idle();
   }
-  let handover: StoredHandover | undefined;
   return {
     session,
     runner,
     frames,
     warn,
     message,
+    agent,
+    notices,
     async handover(): Promise<StoredHandover> {
+      const id = randomUUID();
       const created = await store.handovers.create({
+        id,
         sessionId: session.id,
         endpointId: "web",
         providerId: "eight",
         state: "requested",
-        machine: {},
+        machine: initialState(handoverRequest, Date.now(), id, { agentLeftGraceSeconds: 0 }).state,
         request: handoverRequest,
       });
       if (!created.ok) throw new Error("handover not created");
-      handover = created.handover;
-      runner.triggers.onHandoverStarted(session, handover);
+      runner.triggers.onHandoverStarted(session, created.handover);
       await runner.idle();
-      return handover;
+      return created.handover;
+    },
+    /** Commits a change of the handover, then tells the runner, as the handover service does. */
+    async change(handover: StoredHandover, state: HandoverState, tell = true): Promise<StoredHandover> {
+      const updated = await store.handovers.update(
+        handover.id,
+        { state, machine: { ...handover.machine, state } },
+        handover.version,
+      );
+      if (!updated.ok) throw new Error(`handover not updated: ${updated.reason}`);
+      if (tell) {
+        runner.triggers.onHandoverChanged(session, updated.handover);
+        await runner.idle();
+      }
+      return updated.handover;
     },
     async tile(id: string): Promise<CopilotTile | undefined> {
       return (await runner.state(session.id))?.tiles.find((t) => t.id === id);
@@ -179,20 +208,27 @@ describe("copilot runner", () => {
     expect(w.frames[0]).toMatchObject({ type: "state" });
   });
 
-  it("posts the workspace link to the agent through the outbox, after the create call", async () => {
+  it("posts the workspace link to the handover's agent through the agent port, once per handover", async () => {
     const w = await setup({ t: { type: "transcriptTile", tile: "transcript" } });
     const handover = await w.handover();
-    const items = await store.outbox.claimNext({ now: new Date("3000-01-01"), limit: 1000 });
-    expect(items.filter((i) => i.payload.handoverId === handover.id)).toEqual([
-      expect.objectContaining({
-        kind: "handover.botToAgent",
-        orderingKey: `handover:${handover.id}`,
-        payload: {
-          handoverId: handover.id,
-          text: `Agent Copilot for this conversation: http://baton.test/copilot/?sessionId=${w.session.sessionId}`,
-        },
-      }),
+    expect(w.notices).toEqual([
+      {
+        handoverId: handover.id,
+        text: `Agent Copilot for this conversation: http://baton.test/copilot/?sessionId=${w.session.sessionId}`,
+      },
     ]);
+    // Later triggers do not post it again.
+    await w.message("user", "hello");
+    await w.change(handover, "active");
+    expect(w.notices).toHaveLength(1);
+  });
+
+  it("still builds the workspace when the link cannot be posted", async () => {
+    const w = await setup({ t: { type: "transcriptTile", tile: "transcript" } });
+    w.agent.notifyAgent.mockRejectedValueOnce(new Error("provider down"));
+    await w.handover();
+    expect((await w.state()).handoverState).toBe("requested");
+    expect(w.frames[0]).toMatchObject({ type: "state" });
   });
 
   it("uses the default grid without setGrid, and keeps the transcript live without running the flow for it", async () => {
@@ -278,5 +314,89 @@ describe("copilot runner", () => {
     await expect(w.runner.postback(w.session, "nope", 1)).rejects.toMatchObject({
       code: "BATON_ERR_COPILOT_FRAME_INVALID",
     });
+  });
+});
+
+describe("copilot runner: the handover's status", () => {
+  const statusFlow = {
+    t: { type: "transcriptTile", tile: "transcript", next: "n" },
+    n: { type: "nextActionTile", tile: "nextAction", text: "status: {{ input.handover.status }}" },
+  };
+  const versions = (tiles: readonly CopilotTile[]) => Object.fromEntries(tiles.map((t) => [t.id, t.version]));
+
+  it("follows every committed change live, as one state frame that repaints no tile, without running the flow", async () => {
+    const w = await setup(statusFlow);
+    const requested = await w.handover();
+    expect((await w.state()).handoverState).toBe("requested");
+    const before = await w.state();
+    w.frames.length = 0;
+
+    const queued = await w.change(requested, "queued");
+    const after = await w.state();
+    expect(after.handoverState).toBe("queued");
+    expect(w.frames).toEqual([{ type: "state", state: after }]);
+    expect(versions(after.tiles)).toEqual(versions(before.tiles));
+    // The flow did not run: its tile still shows the status of its last run.
+    expect((await w.tile("nextAction"))?.content).toMatchObject({ text: "status: requested" });
+
+    // A change that leaves the state as it is (a queue or agent change) publishes and saves nothing.
+    const saved = (await store.copilotWorkspaces.get(w.session.id))?.version;
+    w.frames.length = 0;
+    w.runner.triggers.onHandoverChanged(w.session, queued);
+    await w.runner.idle();
+    expect(w.frames).toEqual([]);
+    expect((await store.copilotWorkspaces.get(w.session.id))?.version).toBe(saved);
+
+    // The next run reads the current status; the status line is unchanged, so only the tiles go out.
+    const active = await w.change(queued, "active");
+    w.frames.length = 0;
+    await w.message("user", "hello");
+    expect((await w.tile("nextAction"))?.content).toMatchObject({ text: "status: active" });
+    expect(w.frames.map((f) => f.type)).toEqual(["tile", "tile"]);
+
+    // The agent closes: the workspace no longer says "active".
+    await w.change(active, "completed");
+    expect((await w.state()).handoverState).toBe("completed");
+  });
+
+  it("ignores a handover other than the workspace's own, and a trigger older than the stored handover", async () => {
+    const w = await setup(statusFlow);
+    const first = await w.handover();
+    const completed = await w.change(first, "completed");
+    const second = await w.handover();
+    expect((await w.state()).handoverState).toBe("requested");
+
+    // A late trigger of the first handover does not overwrite the second one's status.
+    w.frames.length = 0;
+    w.runner.triggers.onHandoverChanged(w.session, completed);
+    await w.runner.idle();
+    expect((await w.state()).handoverState).toBe("requested");
+    expect(w.frames).toEqual([]);
+
+    // Two changes told out of order (another instance's trigger came late): the stored, newer state stands.
+    const queued = await w.change(second, "queued", false);
+    await w.change(queued, "active", false);
+    w.runner.triggers.onHandoverChanged(w.session, queued);
+    await w.runner.idle();
+    expect((await w.state()).handoverState).toBe("active");
+  });
+
+  it("does nothing before the session's first handover", async () => {
+    const w = await setup(statusFlow);
+    const id = randomUUID();
+    const created = await store.handovers.create({
+      id,
+      sessionId: w.session.id,
+      endpointId: "web",
+      providerId: "eight",
+      state: "requested",
+      machine: initialState(handoverRequest, Date.now(), id, { agentLeftGraceSeconds: 0 }).state,
+      request: handoverRequest,
+    });
+    if (!created.ok) throw new Error("handover not created");
+    w.runner.triggers.onHandoverChanged(w.session, created.handover);
+    await w.runner.idle();
+    expect(await w.runner.state(w.session.id)).toBeUndefined();
+    expect(w.frames).toEqual([]);
   });
 });

@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { runFlow, type FlowState } from "../../../src/flow/index.ts";
 import { fakePorts, flowOf, handover, input, runAll, texts } from "./flow-test-kit.ts";
 
-/** The reference product's pattern: handover, then a lookup on the status that every event lands on. */
+/** The usual Cognigy.AI pattern: handover, then a lookup on the status that every event lands on. */
 const flow = flowOf({
   menu: { type: "say", text: "menu", next: "toAgent" },
   toAgent: {

@@ -100,7 +100,7 @@ describe("flow loading", () => {
       "other than __proto__, constructor, prototype",
     );
     expect(find(issues, "toAgent", "transcript")?.expected).toBe(
-      '"full", "none" or "last:N" with N from 1 to 200',
+      '"full", "none" or "last:N" with N of 1 or more',
     );
     expect(find(issues, "toAgent", "cancelIntent")?.expected).toBe("a valid regular expression");
     expect(find(issues, "toAgent", "sendQueueEvent")?.expected).toBe("true or false");
@@ -134,14 +134,13 @@ nodes:
     ]);
   });
 
-  it("checks jsonProperties against 8x8's rules: at most 30 string pairs with non-empty keys", () => {
+  it("checks jsonProperties' shape: string pairs with non-empty keys (how many is the provider's to say)", () => {
     const many = Object.fromEntries(Array.from({ length: 31 }, (_, i) => [`k${i}`, "v"]));
-    const tooMany = issuesOf(
-      JSON.stringify({ start: "h", nodes: { h: { type: "handoverToAgent", jsonProperties: many } } }),
-    );
-    expect(tooMany).toEqual([
-      expect.objectContaining({ field: "jsonProperties", expected: expect.stringContaining("at most 30") }),
-    ]);
+    const text = JSON.stringify({
+      start: "h",
+      nodes: { h: { type: "handoverToAgent", jsonProperties: many } },
+    });
+    expect(checkFlow(text, { file }).ok).toBe(true);
     const bad = issuesOf(
       JSON.stringify({
         start: "h",
@@ -149,7 +148,7 @@ nodes:
       }),
     );
     expect(bad.map((i) => i.field)).toEqual(["jsonProperties.", "jsonProperties.n"]);
-    expect(bad[1]?.expected).toContain("8x8 custom properties are key/value strings");
+    expect(bad[1]?.expected).toContain("custom properties are key/value strings");
   });
 
   it.each([

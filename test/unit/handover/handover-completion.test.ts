@@ -1,6 +1,13 @@
 import { describe, expect, it } from "vitest";
-import { AGENT_LEFT_GRACE_SECONDS } from "../../../src/handover/machine/index.ts";
-import { active, effectsOf, kinds, logOf, resumesIn } from "./handover-driver.ts";
+import {
+  active,
+  effectsOf,
+  kinds,
+  logOf,
+  resumesIn,
+  startHandover,
+  AGENT_LEFT_GRACE_SECONDS,
+} from "./handover-driver.ts";
 
 describe("completion: the agent leaves without a transfer", () => {
   it("holds the agent's left, then completes when the grace passes and resumes the flow below the node", () => {
@@ -95,5 +102,17 @@ describe("completion: the agent leaves without a transfer", () => {
     const driver = active();
     driver.send({ type: "provider.conversationState", state: "idle" });
     expect(kinds(driver.effects)).not.toContain("provider.userLeaves");
+  });
+});
+
+describe("a provider that announces transfers before the agent leaves (agent-left grace 0)", () => {
+  it("completes at the agent's left, with no grace timer", () => {
+    const driver = startHandover({}, "handover-1", { agentLeftGraceSeconds: 0 });
+    driver.send({ type: "request.created", providerConversationId: "c-1" });
+    driver.send({ type: "provider.agentJoined", agentId: "agent-1" });
+    const effects = driver.send({ type: "provider.agentLeft", agentId: "agent-1" });
+    expect(driver.state.state).toBe("completed");
+    expect(effects.map((e) => e.type)).not.toContain("timer.set");
+    expect(effects).toContainEqual(expect.objectContaining({ type: "flow.resume" }));
   });
 });

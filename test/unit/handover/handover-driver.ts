@@ -8,11 +8,15 @@ import {
   type HandoverEffect,
   type HandoverEffectType,
   type HandoverMachineState,
+  type HandoverPolicy,
   type UntimedHandoverEvent,
 } from "../../../src/handover/machine/index.ts";
 import type { HandoverRequest } from "../../../src/handover/types.ts";
 
 export const T0 = 1_767_225_600_000;
+
+/** The agent-left grace the machine tests run with (what 8x8 declares). */
+export const AGENT_LEFT_GRACE_SECONDS = 10;
 
 export function handoverRequest(overrides: Partial<HandoverRequest> = {}): HandoverRequest {
   return {
@@ -39,9 +43,13 @@ export interface Driver {
   send(event: UntimedHandoverEvent, at?: number): readonly HandoverEffect[];
 }
 
-export function startHandover(overrides: Partial<HandoverRequest> = {}, handoverId = "handover-1"): Driver {
+export function startHandover(
+  overrides: Partial<HandoverRequest> = {},
+  handoverId = "handover-1",
+  policy: HandoverPolicy = { agentLeftGraceSeconds: AGENT_LEFT_GRACE_SECONDS },
+): Driver {
   let now = T0;
-  let { state, effects } = initialState(handoverRequest(overrides), now, handoverId);
+  let { state, effects } = initialState(handoverRequest(overrides), now, handoverId, policy);
   const history: (readonly HandoverEffect[])[] = [effects];
   return {
     get state() {

@@ -12,7 +12,7 @@ describe("user inactivity (setHandoverInactivity)", () => {
     }
   });
 
-  it("cannot be armed while requested or transferring (reference H21), nor with a bad duration", () => {
+  it("cannot be armed while requested or transferring (as in Cognigy.AI), nor with a bad duration", () => {
     const requested = startHandover();
     requested.send({ type: "bot.setInactivity", seconds: 60 });
     expect(logOf(requested.effects).ignored).toBe(true);
@@ -63,7 +63,7 @@ describe("user inactivity (setHandoverInactivity)", () => {
     expect(driver.state.timers.inactivity).toBe(driver.now + 60_000);
   });
 
-  it("keeps the count when the flow re-arms after a warning, so a threshold can be reached (reference H22)", () => {
+  it("keeps the count when the flow re-arms after a warning, so a warn-then-close threshold can be reached", () => {
     const driver = active();
     driver.send({ type: "bot.setInactivity", seconds: 60 });
     driver.send({ type: "timer.fired", timer: "inactivity" }, driver.state.timers.inactivity);

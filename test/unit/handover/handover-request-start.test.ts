@@ -16,6 +16,7 @@ describe("starting a handover", () => {
       }),
       T0,
       "handover-1",
+      { agentLeftGraceSeconds: 10 },
     );
     expect(state).toMatchObject({
       state: "requested",
@@ -44,7 +45,7 @@ describe("starting a handover", () => {
   });
 
   it("says the catalog's 'connecting' text when the node has no accepted message, and arms no timer without maxQueueWait", () => {
-    const { effects } = initialState(handoverRequest(), T0, "handover-1");
+    const { effects } = initialState(handoverRequest(), T0, "handover-1", { agentLeftGraceSeconds: 10 });
     expect(kinds(effects)).toEqual(["provider.create", "user.say", "user.banner"]);
     expect(effectsOf(effects, "user.say")[0]).toEqual({ type: "user.say", messageKey: "connecting" });
     expect(effectsOf(effects, "user.banner")[0]!.banner).toEqual({ state: "queued" });

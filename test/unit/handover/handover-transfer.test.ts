@@ -1,6 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { AGENT_LEFT_GRACE_SECONDS } from "../../../src/handover/machine/index.ts";
-import { active, effectsOf, kinds, logOf, resumesIn } from "./handover-driver.ts";
+import { active, effectsOf, kinds, logOf, resumesIn, AGENT_LEFT_GRACE_SECONDS } from "./handover-driver.ts";
 
 describe("transfers: an agent's left after TRANSFER is not the end", () => {
   it("follows the simulator's order TRANSFER → left → QUEUED → update → new agent back to active", () => {

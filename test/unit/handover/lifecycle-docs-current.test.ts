@@ -23,6 +23,7 @@ describe("docs/handover-lifecycle.md", () => {
       "provider.userLeft": true,
       "provider.agentMessage": true,
       "provider.agentTyping": true,
+      "provider.rejected": true,
       "provider.cardAction": true,
       "user.message": true,
       "user.cancel": true,

@@ -44,7 +44,7 @@ describe("attachments", () => {
     expect(Buffer.from(await file.arrayBuffer())).toEqual(bytes);
   });
 
-  it("reads `size` when `sizeInBytes` is missing (reference §16.7)", async () => {
+  it("reads `size` when `sizeInBytes` is missing (the spec's `required` list names `size`)", async () => {
     stub.enqueue({ body: { id: "a1", filename: "x.txt", size: 3 } });
     expect((await attachments().get("c1", "a1")).sizeInBytes).toBe(3);
     expect(stub.requests[0]?.path).toBe(`${base}/a1`);

@@ -45,7 +45,7 @@ describe("conversations", () => {
     expect(request?.json()).toEqual(input);
   });
 
-  it("normalises the state to lower case (CREATED in the 202 prose, reference §16.6)", async () => {
+  it("normalises the state to lower case (CREATED in 8x8's 202 prose)", async () => {
     stub.enqueue({ body: { ...conversation, state: "CREATED", id: 42, channelId: 25 } });
     const result = await conversations().get("42");
     expect(result).toMatchObject({ id: "42", channelId: "25", state: "created" });

@@ -205,7 +205,7 @@ describe("client-side input validation", () => {
     expect(stub.requests).toHaveLength(3);
   });
 
-  it("accepts an attachment-only message (reference §16.16)", async () => {
+  it("accepts an attachment-only message (the spec requires neither text nor externalProvider)", async () => {
     stub.enqueue({ status: 202 });
     harness = createTestClient(stub.url);
     await harness.client.messages.send("c1", { authorType: "user", attachments: [{ id: "a1" }] });

@@ -71,7 +71,7 @@ describe("webhooks", () => {
     expect(stub.requests.map((r) => r.query.get("page"))).toEqual(["0", "1", "2"]);
   });
 
-  it("creates with both version and notificationVersion (reference §16.1)", async () => {
+  it("creates with both version and notificationVersion (the spec requires one, defines the other)", async () => {
     stub.enqueue({ status: 200, body: webhook });
     const created = await client().webhooks.create({ name: "baton", uri: webhook.uri });
     expect(created).toEqual(webhook);
@@ -138,10 +138,10 @@ describe("jwk", () => {
     expect(await client().jwk.getPublicJwk("k")).toMatchObject({ alg: "RS256", use: "sig" });
   });
 
-  it("builds key URLs from the default or a configured template", () => {
+  it("builds key URLs from the default or a configured template", async () => {
     harness = createTestClient(`${stub.url}/`);
     expect(harness.client.jwkUrl("k/1")).toBe(`${stub.url}/chat-gateway/v1/jwk/k%2F1/public`);
-    void harness.client.close();
+    await harness.client.close();
     harness = createTestClient(stub.url, { jwkUrlTemplate: "{baseUrl}/vcc/us/chat/v2/jwk/{kid}/public" });
     expect(harness.client.jwkUrl("key1")).toBe(`${stub.url}/vcc/us/chat/v2/jwk/key1/public`);
   });

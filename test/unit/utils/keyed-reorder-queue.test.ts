@@ -189,10 +189,11 @@ describe("keyed reorder queue", () => {
     const { timers, queue, push } = setup();
     let idle = false;
     push("cv1", "a", 1);
-    void queue.idle().then(() => (idle = true));
+    const idling = queue.idle().then(() => (idle = true));
     await settle();
     expect(idle).toBe(false);
     await timers.advance(250);
     expect(idle).toBe(true);
+    await idling;
   });
 });

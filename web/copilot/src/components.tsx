@@ -2,7 +2,7 @@ import { type CSSProperties, type ReactNode, useEffect, useId, useRef, useState 
 import type { Citation } from "../../../src/protocol/copilot.ts";
 import { copyText } from "./clipboard.ts";
 import { useWorkspace } from "./context.ts";
-import type { Translate } from "./messages.ts";
+import { type Translate, handoverStateLabel } from "./messages.ts";
 import type { ConnectionStatus, ShownProblem } from "./workspace-state.ts";
 
 /** A tile: a labelled region with a heading, placed on the grid by CSS variables (grid.ts). */
@@ -36,12 +36,13 @@ export function CopyButton(props: { readonly text: string }): ReactNode {
   const [result, setResult] = useState<"idle" | "copied" | "failed">("idle");
   const timer = useRef<ReturnType<typeof setTimeout> | undefined>(undefined);
   useEffect(() => () => clearTimeout(timer.current), []);
+  const show = (ok: boolean): void => {
+    setResult(ok ? "copied" : "failed");
+    clearTimeout(timer.current);
+    timer.current = setTimeout(() => setResult("idle"), 2000);
+  };
   const onClick = (): void => {
-    void copyText(props.text).then((ok) => {
-      setResult(ok ? "copied" : "failed");
-      clearTimeout(timer.current);
-      timer.current = setTimeout(() => setResult("idle"), 2000);
-    });
+    copyText(props.text).then(show, () => show(false));
   };
   return (
     <button
@@ -103,7 +104,7 @@ export function Header(props: {
         <div>
           <dt>{t("handoverLabel")}</dt>
           <dd data-testid="handover-state" data-state={props.handoverState ?? ""}>
-            {props.handoverState ?? t("handoverUnknown")}
+            {handoverStateLabel(t, props.handoverState)}
           </dd>
         </div>
       </dl>

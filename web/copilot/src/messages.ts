@@ -10,6 +10,15 @@ const en = {
   sessionLabel: "Session",
   handoverLabel: "Handover",
   handoverUnknown: "unknown",
+  handoverRequested: "Requested",
+  handoverQueued: "In the queue",
+  handoverActive: "Agent connected",
+  handoverTransferring: "Being transferred",
+  handoverCompleted: "Completed",
+  handoverCancelled: "Cancelled",
+  handoverClosedByBot: "Closed by the bot",
+  handoverAbandoned: "Customer left",
+  handoverError: "Failed",
   statusConnecting: "Connecting…",
   statusConnected: "Live",
   statusReconnecting: "Reconnecting…",
@@ -74,6 +83,15 @@ const de: Catalog = {
   sessionLabel: "Sitzung",
   handoverLabel: "Übergabe",
   handoverUnknown: "unbekannt",
+  handoverRequested: "Angefragt",
+  handoverQueued: "In der Warteschlange",
+  handoverActive: "Mitarbeiter verbunden",
+  handoverTransferring: "Wird weitergeleitet",
+  handoverCompleted: "Abgeschlossen",
+  handoverCancelled: "Abgebrochen",
+  handoverClosedByBot: "Vom Bot beendet",
+  handoverAbandoned: "Kunde hat die Unterhaltung verlassen",
+  handoverError: "Fehlgeschlagen",
   statusConnecting: "Verbindung wird hergestellt…",
   statusConnected: "Live",
   statusReconnecting: "Verbindung wird wiederhergestellt…",
@@ -142,4 +160,33 @@ export function createTranslator(locale: Locale): Translate {
   const catalog = catalogs[locale];
   return (key, params) =>
     catalog[key].replace(/\{(\w+)\}/g, (whole, name: string) => params?.[name] ?? whole);
+}
+
+/**
+ * The label of each handover state the gateway sends in `handoverState` (its lifecycle states). The page
+ * shares only the wire types with the gateway, so the list is repeated here; test/unit/copilot checks it
+ * against the gateway's own list.
+ */
+export const handoverStateKeys = {
+  requested: "handoverRequested",
+  queued: "handoverQueued",
+  active: "handoverActive",
+  transferring: "handoverTransferring",
+  completed: "handoverCompleted",
+  cancelled: "handoverCancelled",
+  closed_by_bot: "handoverClosedByBot",
+  abandoned: "handoverAbandoned",
+  error: "handoverError",
+} as const satisfies Readonly<Record<string, MessageKey>>;
+
+export type HandoverStateName = keyof typeof handoverStateKeys;
+
+function isHandoverStateName(state: string): state is HandoverStateName {
+  return Object.hasOwn(handoverStateKeys, state);
+}
+
+/** The status line's text: the state's label, "unknown" before the first state, a newer state as sent. */
+export function handoverStateLabel(t: Translate, state: string | undefined): string {
+  if (state === undefined || state === "") return t("handoverUnknown");
+  return isHandoverStateName(state) ? t(handoverStateKeys[state]) : state;
 }

@@ -7,11 +7,15 @@ import type {
 import { gridLayout, tileLayout } from "./grid.ts";
 import type { MessageKey } from "./messages.ts";
 import { isRefusalClose, isRefusalErrorCode } from "./page-config.ts";
+import { isRecord } from "./server-frames.ts";
 
 /**
  * The workspace as the page shows it, changed only by `reduce(model, event)`: pure, tested without a DOM.
  * The server is the source of truth: the `state` frame of every (re)connect replaces grid, tiles and the
- * server's problems; a `tile` frame older than (or as old as) the tile shown is ignored. Problems are never
+ * server's problems; a `tile` frame older than (or as old as) the tile shown is ignored. A `state` frame also
+ * comes while live when only the handover's status changed: a tile it carries unchanged keeps the very object
+ * shown (so React repaints nothing, a frame tile is not sent its data again), and searches still waiting for
+ * their answer stay pending. Problems are never
  * dropped silently: server problems, errors, broken frames, data for unknown tiles and placements that do
  * not fit the grid all end up in `problems` until the agent dismisses them.
  */
@@ -110,6 +114,8 @@ function applyFrame(model: WorkspaceModel, frame: CopilotServerFrame, now: strin
       const { state } = frame;
       const serverProblems = state.problems.map(serverProblem);
       const localOnes = model.problems.filter((p) => p.local !== undefined);
+      const shown = new Map(model.tiles.map((t) => [t.id, t]));
+      const tiles = dedupeTiles(state.tiles).map((tile) => keepUnchanged(shown.get(tile.id), tile));
       const synced: WorkspaceModel = {
         ...model,
         connection: { phase: "live" },
@@ -117,9 +123,12 @@ function applyFrame(model: WorkspaceModel, frame: CopilotServerFrame, now: strin
         sessionKey: state.sessionKey,
         handoverState: state.handoverState,
         grid: state.grid,
-        tiles: dedupeTiles(state.tiles),
+        tiles,
         problems: [],
-        pendingSearches: {},
+        // After a reconnect a search may have been lost with the old socket; on the same socket its answer
+        // is still to come.
+        pendingSearches:
+          model.connection.phase === "live" ? stillPending(model.pendingSearches, shown, tiles) : {},
       };
       return addProblems(synced, [
         ...localOnes,
@@ -189,6 +198,46 @@ function dedupeTiles(tiles: readonly CopilotTile[]): readonly CopilotTile[] {
   const byId = new Map<string, CopilotTile>();
   for (const tile of tiles) byId.set(tile.id, tile);
   return [...byId.values()];
+}
+
+/** The tile shown when the server sent it again unchanged; its content shown when only the rest changed. */
+function keepUnchanged(current: CopilotTile | undefined, incoming: CopilotTile): CopilotTile {
+  if (current === undefined) return incoming;
+  if (sameJson(current, incoming)) return current;
+  if (current.content !== undefined && sameJson(current.content, incoming.content)) {
+    return { ...incoming, content: current.content };
+  }
+  return incoming;
+}
+
+/** Searches whose tile is still in the grid and has no newer version than when the search was sent. */
+function stillPending(
+  pending: Readonly<Record<string, string>>,
+  shown: ReadonlyMap<string, CopilotTile>,
+  tiles: readonly CopilotTile[],
+): Readonly<Record<string, string>> {
+  const versions = new Map(tiles.map((t) => [t.id, t.version]));
+  return Object.fromEntries(
+    Object.entries(pending).filter(([id]) => {
+      const version = versions.get(id);
+      return version !== undefined && version <= (shown.get(id)?.version ?? 0);
+    }),
+  );
+}
+
+/** Equality of JSON values (frames are parsed JSON, so no functions, dates or cycles). */
+function sameJson(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (Array.isArray(a) || Array.isArray(b)) {
+    return (
+      Array.isArray(a) && Array.isArray(b) && a.length === b.length && a.every((v, i) => sameJson(v, b[i]))
+    );
+  }
+  if (!isRecord(a) || !isRecord(b)) return false;
+  const keys = Object.keys(a);
+  return (
+    keys.length === Object.keys(b).length && keys.every((k) => Object.hasOwn(b, k) && sameJson(a[k], b[k]))
+  );
 }
 
 function serverProblem(problem: CopilotProblem): ShownProblem {

@@ -87,6 +87,59 @@ describe("workspace reducer", () => {
     expect(model.pendingSearches).toEqual({});
   });
 
+  it("takes a new handover status from a state frame while live, repainting no unchanged tile", () => {
+    let model = run(frame({ type: "state", state: state() }), {
+      type: "searchSent",
+      tileId: "html",
+      query: "q",
+    });
+    const shown = model.tiles;
+    // The server sends the same tiles again (parsed anew: equal, not the same objects).
+    const again = JSON.parse(JSON.stringify(state({ handoverState: "completed" }))) as CopilotWorkspaceState;
+    model = reduce(model, frame({ type: "state", state: again }));
+    expect(model.handoverState).toBe("completed");
+    expect(model.tiles).toHaveLength(shown.length);
+    model.tiles.forEach((t, i) => expect(t, t.id).toBe(shown[i]));
+    // The search was sent on this socket and its answer is still to come.
+    expect(model.pendingSearches).toEqual({ html: "q" });
+  });
+
+  it("keeps the content object of a tile whose content is unchanged, and replaces a changed tile", () => {
+    let model = run(frame({ type: "state", state: state() }));
+    model = reduce(model, frame({ type: "sendData", tileId: "html", data: { n: 2 } }));
+    const html = model.tiles.find((t) => t.id === "html")!;
+    const transcript = tile("transcript", 2, {
+      content: { kind: "transcript", lines: [{ seq: 1, source: "user", text: "hi", at: now }] },
+    });
+    const server = state({
+      tiles: [
+        transcript,
+        // The server counted the data as a new version; the page already shows that data.
+        { ...html, version: 2, content: { kind: "html", html: "<p>hi</p>", data: { n: 2 } } },
+      ],
+    });
+    model = reduce(model, frame({ type: "state", state: server }));
+    expect(model.tiles[0]).toBe(transcript);
+    expect(model.tiles[1]?.version).toBe(2);
+    expect(model.tiles[1]?.content).toBe(html.content);
+  });
+
+  it("clears a pending search whose tile got a newer version in a state frame", () => {
+    let model = run(frame({ type: "state", state: state() }), {
+      type: "searchSent",
+      tileId: "html",
+      query: "q",
+    });
+    model = reduce(
+      model,
+      frame({
+        type: "state",
+        state: state({ tiles: [tile("html", 2, { content: { kind: "html", html: "<p>new</p>" } })] }),
+      }),
+    );
+    expect(model.pendingSearches).toEqual({});
+  });
+
   it("clears a pending search when the knowledge tile's next version arrives", () => {
     let model = run(frame({ type: "state", state: state() }), {
       type: "searchSent",

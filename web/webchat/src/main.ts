@@ -160,16 +160,19 @@ function boot(): void {
     fileInput.value = "";
     composer.focus();
     if (!file) return;
-    void readAttachment(file).then((result) => {
-      if (result.ok) sendMessage({ attachments: [result.attachment] });
-      else if (result.reason === "tooLarge")
-        dispatch({
-          type: "localNotice",
-          key: "fileTooLarge",
-          params: { name: file.name, limit: formatBytes(maxAttachmentBytes, locale.tag) },
-        });
-      else dispatch({ type: "localNotice", key: "fileUnreadable", params: { name: file.name } });
-    });
+    readAttachment(file)
+      .then((result) => {
+        if (result.ok) sendMessage({ attachments: [result.attachment] });
+        else if (result.reason === "tooLarge")
+          dispatch({
+            type: "localNotice",
+            key: "fileTooLarge",
+            params: { name: file.name, limit: formatBytes(maxAttachmentBytes, locale.tag) },
+          });
+        else dispatch({ type: "localNotice", key: "fileUnreadable", params: { name: file.name } });
+      })
+      // A file that cannot be read is a result above; what lands here is a bug in sending or rendering.
+      .catch((error: unknown) => console.error("attachment not sent", error));
   });
   window.addEventListener("online", () => connection?.reconnectNow());
 

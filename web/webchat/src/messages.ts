@@ -1,5 +1,5 @@
 /**
- * The web chat page's message catalog (DESIGN §4, house style 13): every string the page shows or announces,
+ * The web chat page's message catalog: every string the page shows or announces,
  * in English and German. `de` is typed against `en`, so a missing translation fails `tsc`; placeholders are
  * `{name}` and test/messages.test.ts checks both languages use the same ones.
  */

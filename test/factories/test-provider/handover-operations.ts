@@ -1,0 +1,97 @@
+import { request, type Agent } from "undici";
+import { BatonError, errorCatalog, isErrorCode } from "../../../src/errors/index.ts";
+import type { HandoverOperations, ProviderCapabilities } from "../../../src/providers/port.ts";
+import type { WireCreateConversation, WireError, WireUserMessage } from "./wire.ts";
+
+/**
+ * The handover operations as calls of the test contact center's API. Each call is made once: retrying is
+ * the outbox's decision, made from the error's catalog code.
+ */
+export function createTestHandoverOperations(
+  baseUrl: string,
+  capabilities: ProviderCapabilities,
+  dispatcher: Agent,
+): HandoverOperations {
+  async function call(path: string, body: object): Promise<unknown> {
+    let response;
+    try {
+      response = await request(`${baseUrl}${path}`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify(body),
+        dispatcher,
+      });
+    } catch (error) {
+      throw new BatonError("BATON_ERR_8X8_UNAVAILABLE", { reason: "network" }, { cause: error });
+    }
+    const text = await response.body.text();
+    if (response.statusCode < 300) return text === "" ? undefined : (JSON.parse(text) as unknown);
+    throw toBatonError(response.statusCode, text);
+  }
+
+  const conversation = (id: string, action: string): string =>
+    `/conversations/${encodeURIComponent(id)}/${action}`;
+
+  return {
+    async createConversation(input) {
+      // Flows are checked against the capabilities when they load; the cuts keep other callers inside them.
+      const properties = Object.entries(input.routing.properties ?? {}).slice(
+        0,
+        capabilities.maxCustomProperties,
+      );
+      const body: WireCreateConversation = {
+        ...input,
+        routing: { ...input.routing, properties: Object.fromEntries(properties) },
+        transcript: input.transcript.slice(-capabilities.maxTranscriptMessages),
+      };
+      const created = (await call("/conversations", body)) as { conversationId: string };
+      return { providerConversationId: created.conversationId };
+    },
+
+    async sendUserMessage(id, message) {
+      const text = message.text?.trim();
+      const attachments = (message.attachments ?? []).map((file) => ({
+        name: file.name,
+        contentType: file.contentType,
+        base64: Buffer.from(file.bytes).toString("base64"),
+      }));
+      if ((text === undefined || text === "") && attachments.length === 0) return; // never send empty messages
+      const body: WireUserMessage = { ...(text ? { text } : {}), attachments };
+      await call(conversation(id, "messages"), body);
+    },
+
+    async notifyAgent(id, text) {
+      await call(conversation(id, "notices"), { text });
+    },
+
+    async userTyping(id) {
+      await call(conversation(id, "typing"), {});
+    },
+
+    async userLeaves(id) {
+      await call(conversation(id, "leave"), {});
+    },
+  };
+}
+
+/**
+ * An error answer as a BatonError. The catalog has no provider-neutral codes for a refused or failed call, so
+ * the 8x8 ones stand in: a 4xx becomes REQUEST_REJECTED, anything else UNAVAILABLE, each keeping the status.
+ * An answer naming a catalog code is an injected fault and becomes that very error.
+ */
+function toBatonError(status: number, text: string): BatonError {
+  let error: WireError["error"] | undefined;
+  try {
+    error = (JSON.parse(text) as Partial<WireError>).error;
+  } catch {
+    error = undefined;
+  }
+  if (error !== undefined && isErrorCode(error.code)) {
+    const message = error.message === errorCatalog[error.code].message ? {} : { message: error.message };
+    return new BatonError(error.code, error.details ?? {}, message);
+  }
+  const details = { status, ...(error === undefined ? {} : { reason: error.code }) };
+  return status >= 400 && status < 500
+    ? new BatonError("BATON_ERR_8X8_REQUEST_REJECTED", details)
+    : new BatonError("BATON_ERR_8X8_UNAVAILABLE", details);
+}
