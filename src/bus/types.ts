@@ -1,6 +1,6 @@
 /**
  * The Bus port: how instances of Baton tell each other things and take turns. The embedded default is one
- * process (memory); scale-out uses Redis. Nothing in the core asks which one it has (house style 4).
+ * process (memory); scale-out uses Redis. Nothing in the core asks which one it has: scale-out is a second implementation, not an `if`.
  */
 export type BusHandler = (message: unknown) => void;
 

@@ -1,6 +1,6 @@
 import { z } from "zod";
 
-/** Ids from clients: bounded, printable, so they are safe in logs and keys (reference bug: >44 chars broke). */
+/** Ids from clients: bounded and printable, so they are safe in logs and keys, with an explicit limit rather than one that breaks somewhere downstream. */
 export const clientId = z
   .string()
   .min(1)

@@ -48,10 +48,19 @@ export const errorCatalog = {
     message: "Several providers receive events at this path: post to {path}/{providerId}.",
     status: 404,
   },
+  BATON_ERR_PROVIDER_REQUEST_REJECTED: {
+    message: "The contact center rejected the request.",
+    status: 502,
+    permanent: true,
+  },
+  BATON_ERR_PROVIDER_UNAVAILABLE: {
+    message: "The contact center is unavailable; the call is retried.",
+    status: 502,
+  },
   BATON_ERR_PROVIDER_TYPE_UNKNOWN: { message: "No provider implementation has this type.", status: 500 },
-  // 8x8 webhooks
+  // provider webhooks (8x8's and any other provider's)
   BATON_ERR_WEBHOOK_SIGNATURE_MISSING: {
-    message: "The webhook request has no x-8x8-signature or lacks one of the signed x-8x8-* headers.",
+    message: "The webhook request has no signature, or lacks one of the signed headers.",
     status: 401,
   },
   BATON_ERR_WEBHOOK_SIGNATURE_MALFORMED: {

@@ -8,10 +8,10 @@ export type ParticipantRole = "user" | "agent" | "bot" | "system";
 
 export interface ProviderAttachment {
   readonly id: string;
-  /** image | video | audio | file as 8x8 reports it. */
+  /** image | video | audio | file: what kind of file the provider says it is (8x8 reports these four). */
   readonly kind: string;
   readonly fileName: string;
-  /** Time-limited download link (8x8's preSignedUrl). */
+  /** Where the user can download it; may be time-limited (8x8 gives a pre-signed URL). */
   readonly url: string;
 }
 
@@ -33,9 +33,9 @@ export interface ProviderUserInfo {
 
 interface EventBase {
   readonly providerId: string;
-  /** The provider's conversation id (8x8 conversationId). */
+  /** The provider's conversation id (for 8x8, its conversationId). */
   readonly conversationId: string;
-  /** The provider's event id (x-8x8-event-id); unique per event, stable across retries. */
+  /** The provider's event id (for 8x8, x-8x8-event-id); unique per event, stable across retries. */
   readonly eventId: string;
   /** When the event happened, epoch ms (the payload timestamp). */
   readonly occurredAt: number;

@@ -16,14 +16,14 @@ export type WebhookEventStatus = "pending" | "processed" | "failed" | "ignored";
 
 export interface NewWebhookEvent {
   readonly providerId: string;
-  /** `x-8x8-event-id`: stable across 8x8's retries of one event, so it is the de-duplication key. */
+  /** The provider's event id (8x8: `x-8x8-event-id`): stable across retries of one event, so it is the de-duplication key. */
   readonly eventId: string;
   readonly eventType: string;
   /** Absent on events that belong to no conversation (WEB_HOOK_VERIFY). */
   readonly conversationId: string | null;
   /** The payload's `timestamp`, epoch milliseconds (0 or absent on some events). */
   readonly eventTimestamp: number;
-  /** `x-8x8-retry` of the delivery that was stored (the first one that arrived). */
+  /** The provider's retry count of the delivery that was stored (8x8: `x-8x8-retry`; the first one that arrived). */
   readonly retry: number;
   /** The exact body bytes as UTF-8 text, kept for audit and replay. */
   readonly body: string;

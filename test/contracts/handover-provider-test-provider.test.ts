@@ -174,7 +174,7 @@ describe("test provider hooks", () => {
     const conversationId = await create();
     setup.center.failNext(
       "sendUserMessage",
-      new BatonError("BATON_ERR_8X8_REQUEST_REJECTED", { status: 404 }),
+      new BatonError("BATON_ERR_PROVIDER_REQUEST_REJECTED", { status: 404 }),
       2,
     );
     for (let i = 0; i < 2; i += 1) {
@@ -182,7 +182,7 @@ describe("test provider hooks", () => {
         .sendUserMessage(conversationId, { text: "hello" })
         .catch((e: unknown) => e);
       expect(error).toBeInstanceOf(BatonError);
-      expect(error).toMatchObject({ code: "BATON_ERR_8X8_REQUEST_REJECTED", details: { status: 404 } });
+      expect(error).toMatchObject({ code: "BATON_ERR_PROVIDER_REQUEST_REJECTED", details: { status: 404 } });
     }
     await setup.provider.handover.sendUserMessage(conversationId, { text: "hello" });
     expect(setup.center.conversation(conversationId)?.messages.map((m) => m.text)).toEqual(["hello"]);
@@ -194,11 +194,11 @@ describe("test provider hooks", () => {
     ).toEqual([true, true, false]);
   });
 
-  it("refuses a call for an unknown conversation as BATON_ERR_8X8_REQUEST_REJECTED with status 404", async () => {
+  it("refuses a call for an unknown conversation as BATON_ERR_PROVIDER_REQUEST_REJECTED with status 404", async () => {
     const error = await setup.provider.handover
       .notifyAgent("no-such-conversation", "hi")
       .catch((e: unknown) => e);
-    expect(error).toMatchObject({ code: "BATON_ERR_8X8_REQUEST_REJECTED", details: { status: 404 } });
+    expect(error).toMatchObject({ code: "BATON_ERR_PROVIDER_REQUEST_REJECTED", details: { status: 404 } });
   });
 
   it("queues a new conversation and hands the event on after a failed first hand-on", async () => {

@@ -22,13 +22,15 @@ import type { ProviderCapabilities, ProviderEvent } from "../../src/providers/po
 import { createOutboxWorker, type OutboxWorker } from "../../src/runtime/outbox-worker.ts";
 import { createStore } from "../../src/store/index.ts";
 import type { Store, StoredHandover, StoredMessage, StoredSession } from "../../src/store/types.ts";
-import { createSilentLogger } from "../../src/telemetry/logger.ts";
+import { capturedLogger } from "../unit/runtime/runtime-test-kit.ts";
 import { createFakeProvider, type FakeProvider } from "./fake-provider.ts";
 
 export interface CoreOptions {
   /** The endpoint's flow (YAML); without one the endpoint is driven by an external bot (webhook channel). */
   readonly flow?: string;
   readonly capabilities?: ProviderCapabilities;
+  /** What the services see of the store (a test may interpose on writes); the kit itself uses the real one. */
+  readonly wrapStore?: (store: Store) => Store;
 }
 
 export interface Core {
@@ -42,6 +44,8 @@ export interface Core {
   readonly observed: { readonly kind: "started" | "changed"; readonly state: string }[];
   /** Session events the channel sink was handed (the webhook channel's deliveries). */
   readonly staged: SessionEvent[];
+  /** Every log line the services wrote, parsed. */
+  readonly logs: Record<string, unknown>[];
   /** A user of the endpoint with their own session. */
   user(name: string): Promise<CoreUser>;
   /** Hands a provider event to the handover service, as the webhook receiver would. */
@@ -98,7 +102,7 @@ export async function startCore(options: CoreOptions): Promise<{ core: Core; clo
   const store = await createStore("pglite://memory");
   await store.migrate();
   const bus = createMemoryBus();
-  const logger = createSilentLogger();
+  const { logger, lines: logs } = capturedLogger();
   const fake = createFakeProvider("eight", options.capabilities);
   const urlToken = "a".repeat(64);
   await store.endpoints.ensureToken("web", urlToken);
@@ -130,7 +134,7 @@ export async function startCore(options: CoreOptions): Promise<{ core: Core; clo
     backoff: { initialMs: 5, maxMs: 20 },
   });
   const service = createConversationService({
-    store,
+    store: options.wrapStore?.(store) ?? store,
     bus,
     endpoints: new Map([["web", endpoint]]),
     providers: new Map([[fake.provider.id, fake.provider]]),
@@ -169,6 +173,7 @@ export async function startCore(options: CoreOptions): Promise<{ core: Core; clo
     outbox,
     observed,
     staged,
+    logs,
     async user(name) {
       const session = await service.openSession({ endpointId: "web", userId: name, sessionId: `${name}-s` });
       const stream: SessionStreamEvent[] = [];

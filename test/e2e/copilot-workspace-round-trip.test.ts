@@ -89,5 +89,13 @@ describe("Agent Copilot workspace over real sockets", () => {
       (f): f is Extract<CopilotServerFrame, { type: "state" }> => f.type === "state",
     );
     expect(state.state.tiles.find((t) => t.id === "knowledge")?.content).toEqual(knowledge.content);
+
+    // The open workspace's status follows the handover without any further message: the agent's join
+    // (its events may still be on their way), then the agent's close.
+    const statusBecomes = (status: string) =>
+      waitFor(() => second.state()?.handoverState === status, 15_000, `the workspace's status ${status}`);
+    await statusBecomes("active");
+    await agent.close(conversation.id);
+    await statusBecomes("completed");
   });
 });

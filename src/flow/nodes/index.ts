@@ -86,9 +86,18 @@ export function allowedIn(type: FlowNodeType, kind: FlowKind): boolean {
   return (nodeRegistry[type].kinds ?? ["main"]).includes(kind);
 }
 
-/** The definition of a node's type, typed for that node. */
-export function definitionOf<N extends FlowNode>(node: N): NodeDefinition<N> {
-  return nodeRegistry[node.type] as unknown as NodeDefinition<N>;
+/** Each node type's node, by its `type`. */
+type NodeOfType = { [T in FlowNodeType]: Extract<FlowNode, { type: T }> };
+
+/**
+ * The definition of a node's type, typed for that node. Indexing the registry with the node's own type
+ * parameter lets TypeScript correlate the two (no cast needed).
+ */
+export function definitionOf<T extends FlowNodeType>(
+  node: NodeOfType[T] & { readonly type: T },
+): NodeDefinition<NodeOfType[T]> {
+  const registry: { readonly [K in FlowNodeType]: NodeDefinition<NodeOfType[K]> } = nodeRegistry;
+  return registry[node.type];
 }
 
 export type {

@@ -97,7 +97,7 @@ const refuse = (status: number, code: string, message: string) =>
  * // mount the provider on the gateway, then:
  * center.connect(`${gatewayUrl}/handover/testProvider/test`);
  * await center.agent.accept(conversationId);
- * center.failNext("sendUserMessage", new BatonError("BATON_ERR_8X8_REQUEST_REJECTED", { status: 404 }));
+ * center.failNext("sendUserMessage", new BatonError("BATON_ERR_PROVIDER_REQUEST_REJECTED", { status: 404 }));
  */
 export async function startTestContactCenter(options: TestContactCenterOptions = {}) {
   const secret = options.secret ?? randomBytes(16).toString("hex");

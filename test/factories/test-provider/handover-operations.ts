@@ -22,7 +22,7 @@ export function createTestHandoverOperations(
         dispatcher,
       });
     } catch (error) {
-      throw new BatonError("BATON_ERR_8X8_UNAVAILABLE", { reason: "network" }, { cause: error });
+      throw new BatonError("BATON_ERR_PROVIDER_UNAVAILABLE", { reason: "network" }, { cause: error });
     }
     const text = await response.body.text();
     if (response.statusCode < 300) return text === "" ? undefined : (JSON.parse(text) as unknown);
@@ -92,6 +92,6 @@ function toBatonError(status: number, text: string): BatonError {
   }
   const details = { status, ...(error === undefined ? {} : { reason: error.code }) };
   return status >= 400 && status < 500
-    ? new BatonError("BATON_ERR_8X8_REQUEST_REJECTED", details)
-    : new BatonError("BATON_ERR_8X8_UNAVAILABLE", details);
+    ? new BatonError("BATON_ERR_PROVIDER_REQUEST_REJECTED", details)
+    : new BatonError("BATON_ERR_PROVIDER_UNAVAILABLE", details);
 }

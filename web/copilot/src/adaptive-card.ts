@@ -1,7 +1,7 @@
 import { HostConfig } from "adaptivecards";
 import { hostConfigJson, renderAdaptiveCard as renderCard } from "../../webchat/src/adaptive-card.ts";
 
-/** Adaptive Card tiles: schema 1.5 or earlier, as in the reference product; the workspace's colours. */
+/** Adaptive Card tiles: schema 1.5 or earlier, as in Cognigy.AI's Agent Copilot, so cards port over; the workspace's colours. */
 
 /** The web chat's colours, with the tighter spacing and type of a tile. */
 const hostConfig = new HostConfig({

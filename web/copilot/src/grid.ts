@@ -3,7 +3,7 @@ import type { CopilotGrid, TilePlacement } from "../../../src/protocol/copilot.t
 /**
  * Grid layout as plain data: CSS custom properties the stylesheet turns into `grid-template-*` and
  * `grid-column`/`grid-row` (so a narrow screen can stack the tiles with one media query). Pure, tested
- * without a DOM. Coordinates are 1-based, like the reference product's.
+ * without a DOM. Coordinates are 1-based, like Cognigy.AI's Agent Copilot grid.
  */
 
 /** CSS custom properties, applied through React's `style`. */

@@ -32,7 +32,7 @@ export function parseLinkParams(search: string): LinkParseResult {
   };
   const userId = read("userId");
   const sessionId = read("sessionId");
-  // The reference product's embedding URL spells it `URLtoken`; accept both.
+  // Cognigy.AI's Copilot embedding URL spells it `URLtoken`; accept both so existing links keep working.
   const URLToken = read("URLToken") ?? read("URLtoken");
   const auth = read("auth");
   if (userId === undefined || sessionId === undefined || URLToken === undefined) {

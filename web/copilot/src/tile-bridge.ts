@@ -8,7 +8,7 @@ import { isRecord } from "./server-frames.ts";
  * (injected into HTML tiles) or by an iFrame tile's own code. `id` is unique per call; the workspace accepts a
  * message only from the window of a registered tile (`event.source`), only from the origin it expects, and
  * each id once. With one listener for all tiles and this dedupe, several HTML tiles never fire the same
- * postback twice (the reference product's 4.98 bug).
+ * postback twice (in Cognigy.AI 4.98 several HTML tiles fired one postback more than once).
  *
  * Workspace → tile: `{ baton: "copilot-host", type: "data", tileId, data }` on the frame's `load` and on
  * each `sendData` (no reload). In HTML tiles `SDK.onData(fn)` and `SDK.data` expose it.

@@ -21,7 +21,7 @@ describe("link parameters", () => {
       ok: true,
       params: { userId: "u1", sessionId: "s1", URLToken: "tok", auth: "a.b.c" },
     });
-    // The reference product's embedding URL spells it URLtoken.
+    // Cognigy.AI's embedding URL spells it URLtoken.
     expect(parseLinkParams("?userId=u&sessionId=s&URLtoken=t").ok).toBe(true);
   });
 

@@ -34,7 +34,7 @@ describe("tile messages", () => {
   });
 });
 
-describe("routing postbacks (reference bug C.15: several HTML tiles fired one postback more than once)", () => {
+describe("routing postbacks (several HTML tiles must never fire one postback more than once)", () => {
   const frameA = { name: "A" };
   const frameB = { name: "B" };
   const registrations = [
