@@ -59,7 +59,7 @@ export type HandoverEndReason =
    */
   | "provider";
 
-/** How much of the bot conversation the agent receives as 8x8 `history`. */
+/** How much of the bot conversation the agent receives when the conversation is created (8x8: `history`). */
 export type TranscriptOption =
   { readonly mode: "full" } | { readonly mode: "last"; readonly count: number } | { readonly mode: "none" };
 
@@ -67,7 +67,10 @@ export type TranscriptOption =
 export interface HandoverRequest {
   /** Provider id from the config; the endpoint's `handover.provider` when the node names none. */
   readonly providerId: string;
-  /** Provider-specific routing. For 8x8: channelId, queueId and jsonProperties (≤ 30 string pairs). */
+  /**
+   * Provider-specific routing. For 8x8: channelId, queueId and jsonProperties (string pairs; how many is the
+   * provider's `maxCustomProperties`, checked when the flow loads).
+   */
   readonly provider: {
     readonly channelId?: string;
     readonly queueId?: string;

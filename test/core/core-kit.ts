@@ -48,6 +48,8 @@ export interface Core {
   readonly logs: Record<string, unknown>[];
   /** A user of the endpoint with their own session. */
   user(name: string): Promise<CoreUser>;
+  /** A user who asked for an agent, with the provider conversation created and agent-1 in it (active). */
+  withAgent(name: string): Promise<{ user: CoreUser; conversation: string }>;
   /** Hands a provider event to the handover service, as the webhook receiver would. */
   event(conversationId: string, event: DistributiveOmit<ProviderEvent, EventBaseKeys>): Promise<void>;
   /** Fires a handover's armed timer as the timer service would (with its stored payload). */
@@ -202,6 +204,13 @@ export async function startCore(options: CoreOptions): Promise<{ core: Core; clo
           return id;
         },
       };
+    },
+    async withAgent(name) {
+      const user = await core.user(name);
+      await user.say("agent");
+      const conversation = await user.conversationId();
+      await core.event(conversation, { kind: "participant.joined", role: "agent", participantId: "agent-1" });
+      return { user, conversation };
     },
     async event(conversationId, event) {
       eventCounter += 1;

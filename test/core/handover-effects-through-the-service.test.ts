@@ -130,10 +130,7 @@ describe("handover effects, executed by the service", () => {
   });
 
   it("the user's presence is told to the agent in the session's language", async () => {
-    const dan = await core().user("effects-dan");
-    await dan.say("agent");
-    const conversation = await dan.conversationId();
-    await core().event(conversation, { kind: "participant.joined", role: "agent", participantId: "agent-1" });
+    const { user: dan, conversation } = await core().withAgent("effects-dan");
     await core().service.userConnection(dan.session, false);
     await core().service.userConnection(dan.session, true);
     await core().settle();
@@ -147,10 +144,7 @@ describe("handover effects, executed by the service", () => {
   });
 
   it("the inactivity timer runs the flow with inactivityCount, and what it says goes to both sides", async () => {
-    const eva = await core().user("effects-eva");
-    await eva.say("agent");
-    const conversation = await eva.conversationId();
-    await core().event(conversation, { kind: "participant.joined", role: "agent", participantId: "agent-1" });
+    const { user: eva, conversation } = await core().withAgent("effects-eva");
     await core().fireTimer((await eva.handover()).id, "inactivity");
     expect((await eva.shown()).at(-1)).toBe("Still there? (1)");
     expect(core().fake.callsOf("notifyAgent")).toContainEqual({

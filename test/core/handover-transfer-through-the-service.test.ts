@@ -40,10 +40,7 @@ const core = useCore({
 
 describe("a transfer, with the provider's agent-left grace", () => {
   it("holds the agent's left for the grace; a TRANSFER makes it a transfer; the next agent continues the chat", async () => {
-    const ana = await core().user("transfer-ana");
-    await ana.say("agent");
-    const conversation = await ana.conversationId();
-    await core().event(conversation, { kind: "participant.joined", role: "agent", participantId: "agent-1" });
+    const { user: ana, conversation } = await core().withAgent("transfer-ana");
     const handover = await ana.handover();
     expect(handover.machine.policy).toEqual({ agentLeftGraceSeconds: 10 });
 
@@ -70,10 +67,7 @@ describe("a transfer, with the provider's agent-left grace", () => {
   });
 
   it("without a transfer, the grace timer ends it: completed, and every transition was logged", async () => {
-    const ben = await core().user("transfer-ben");
-    await ben.say("agent");
-    const conversation = await ben.conversationId();
-    await core().event(conversation, { kind: "participant.joined", role: "agent", participantId: "agent-1" });
+    const { user: ben, conversation } = await core().withAgent("transfer-ben");
     await core().event(conversation, { kind: "participant.left", role: "agent", participantId: "agent-1" });
     const handover = await ben.handover();
     await core().fireTimer(handover.id, "agentLeftGrace");

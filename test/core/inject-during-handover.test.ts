@@ -6,10 +6,7 @@ const core = useCore({ flow: coreFlow });
 
 describe("POST /inject while a handover is open", () => {
   it("runs the flow at its entrypoint with the injected text: a closeHandover there closes the handover", async () => {
-    const ben = await core().user("ben");
-    await ben.say("agent");
-    const conversation = await ben.conversationId();
-    await core().event(conversation, { kind: "participant.joined", role: "agent", participantId: "agent-1" });
+    const { user: ben, conversation } = await core().withAgent("ben");
 
     const outputs = await core().service.inject({
       endpointId: "web",
@@ -24,10 +21,7 @@ describe("POST /inject while a handover is open", () => {
   });
 
   it("keeps the handover open when the flow does not close it, and what it says to the agent reaches the agent", async () => {
-    const cleo = await core().user("cleo");
-    await cleo.say("agent");
-    const conversation = await cleo.conversationId();
-    await core().event(conversation, { kind: "participant.joined", role: "agent", participantId: "agent-1" });
+    const { user: cleo, conversation } = await core().withAgent("cleo");
 
     const outputs = await core().service.inject({
       endpointId: "web",

@@ -11,10 +11,7 @@ const gone = () =>
 
 describe("the contact center refuses a relay call for good (its conversation is gone)", () => {
   it("ends the handover with status error / reason rejected, tells the user, and the flow continues below the node", async () => {
-    const dan = await core().user("dan");
-    await dan.say("agent");
-    const conversation = await dan.conversationId();
-    await core().event(conversation, { kind: "participant.joined", role: "agent", participantId: "agent-1" });
+    const { user: dan } = await core().withAgent("dan");
 
     core().fake.failNext("sendUserMessage", gone());
     await dan.say("are you still there?");
@@ -62,10 +59,7 @@ describe("the contact center refuses a relay call for good (its conversation is 
   });
 
   it("a refused typing call ends it too, without waiting for the next message", async () => {
-    const fay = await core().user("fay");
-    await fay.say("agent");
-    const conversation = await fay.conversationId();
-    await core().event(conversation, { kind: "participant.joined", role: "agent", participantId: "agent-1" });
+    const { user: fay } = await core().withAgent("fay");
     core().fake.failNext("userTyping", gone());
     await core().service.userTyping(fay.session, true);
     await core().settle();
@@ -74,10 +68,7 @@ describe("the contact center refuses a relay call for good (its conversation is 
   });
 
   it("a passing outage does not end it: the send is retried and arrives", async () => {
-    const gus = await core().user("gus");
-    await gus.say("agent");
-    const conversation = await gus.conversationId();
-    await core().event(conversation, { kind: "participant.joined", role: "agent", participantId: "agent-1" });
+    const { user: gus, conversation } = await core().withAgent("gus");
     core().fake.failNext("sendUserMessage", new BatonError("BATON_ERR_8X8_UNAVAILABLE", { status: 503 }), 2);
     await gus.say("one more thing");
     await waitFor(

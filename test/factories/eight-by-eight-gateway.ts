@@ -1,12 +1,11 @@
-import type { AddressInfo } from "node:net";
 import { validateConfig } from "../../src/config/index.ts";
 import { createEightByEightProvider, type EightByEightProvider } from "../../src/providers/8x8/index.ts";
 import { webhookUriFor } from "../../src/providers/8x8/setup.ts";
 import type { ProviderEvent } from "../../src/providers/port.ts";
-import { buildServer } from "../../src/server/index.ts";
 import type { Store } from "../../src/store/index.ts";
 import { createSilentLogger } from "../../src/telemetry/logger.ts";
 import { createMetrics } from "../../src/telemetry/metrics.ts";
+import { startProviderGateway } from "./provider-gateway.ts";
 
 export interface EightByEightGatewayOptions {
   /** A migrated store; several gateways may share one, each under its own provider id. */
@@ -33,8 +32,8 @@ export interface EightByEightGateway {
 
 /**
  * The gateway's real HTTP surface for one 8x8 provider: the provider built from a validated config
- * (`createEightByEightProvider`), mounted by `buildServer`, listening on 127.0.0.1 port 0, recording every
- * event it hands on. The caller closes it.
+ * (`createEightByEightProvider`), mounted by startProviderGateway, recording every event it hands on. The
+ * caller closes it.
  *
  * @example
  * const gateway = await startEightByEightGateway({ store, providerId: "eight-1", baseUrl: sim.url, apiKey });
@@ -62,44 +61,18 @@ export async function startEightByEightGateway(
   const config = validated.config.providers[providerId];
   if (config === undefined) throw new Error(`provider ${providerId} missing from the validated config`);
 
-  const logger = createSilentLogger();
-  const metrics = createMetrics({ defaultMetrics: false });
-  const events: ProviderEvent[] = [];
   const provider = createEightByEightProvider(providerId, config, {
     store: options.store,
-    logger,
-    metrics,
+    logger: createSilentLogger(),
+    metrics: createMetrics({ defaultMetrics: false }),
   });
-  const app = await buildServer({
-    logger,
-    metrics,
-    providers: new Map([[providerId, provider]]),
-    readiness: [],
-    bodyLimit: 1024 * 1024,
-  });
-  try {
-    await provider.start({
-      onEvent: (event) => {
-        events.push(event);
-        return Promise.resolve();
-      },
-    });
-    await app.listen({ port: 0, host: "127.0.0.1" });
-  } catch (error) {
-    await app.close();
-    await provider.stop();
-    throw error;
-  }
-  const url = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
+  const gateway = await startProviderGateway(provider);
   return {
-    url,
-    webhookUri: webhookUriFor(url, providerId),
+    url: gateway.url,
+    webhookUri: webhookUriFor(gateway.url, providerId),
     provider,
-    events,
-    eventsOf: (conversationId) => events.filter((event) => event.conversationId === conversationId),
-    async close() {
-      await app.close();
-      await provider.stop();
-    },
+    events: gateway.events,
+    eventsOf: (conversationId) => gateway.eventsOf(conversationId),
+    close: () => gateway.close(),
   };
 }
