@@ -7,7 +7,7 @@
  * so a malformed one fails for good with a clear error instead of calling the provider with nonsense.
  */
 import { z } from "zod";
-import { BatonError } from "../errors/index.ts";
+import { parseStoredPayload } from "../utils/stored-payload.ts";
 import type { NewOutboxItem, Store } from "../store/types.ts";
 
 export const handoverOutboxKinds = {
@@ -70,15 +70,7 @@ export function parseOutboxPayload<K extends HandoverOutboxKind>(
   kind: K,
   payload: unknown,
 ): ParsedOutboxPayload<K> {
-  const parsed = handoverOutboxPayloads[kind].safeParse(payload);
-  if (!parsed.success) {
-    throw new BatonError("BATON_ERR_RUNTIME_PAYLOAD_INVALID", {
-      kind,
-      field: parsed.error.issues[0]?.path.join(".") ?? "",
-      expected: parsed.error.issues[0]?.message ?? "a valid payload",
-    });
-  }
-  return parsed.data as ParsedOutboxPayload<K>;
+  return parseStoredPayload(handoverOutboxPayloads[kind], kind, payload) as ParsedOutboxPayload<K>;
 }
 
 /**

@@ -204,3 +204,17 @@ describe("handover effects, executed by the service", () => {
     expect((await hal.shown()).slice(-2)).toEqual([translate("en", "handover.error"), "outcome error/error"]);
   });
 });
+
+describe("stored outbox payloads", () => {
+  it("a malformed one fails for good with BATON_ERR_RUNTIME_PAYLOAD_INVALID naming the field, and calls nobody", async () => {
+    const calls = core().fake.calls.length;
+    const [item] = await core().store.outbox.enqueue([
+      { orderingKey: "handover:malformed", kind: "handover.send", payload: { handoverId: 42, text: "x" } },
+    ]);
+    await core().settle();
+    const stored = await core().store.outbox.get(item!.id);
+    expect(stored).toMatchObject({ status: "failed" });
+    expect(stored?.lastError).toContain("BATON_ERR_RUNTIME_PAYLOAD_INVALID");
+    expect(core().fake.calls).toHaveLength(calls);
+  });
+});

@@ -1,10 +1,12 @@
 import { randomUUID } from "node:crypto";
 import { request } from "undici";
+import { z } from "zod";
 import type { EndpointRuntime, SessionEvent, SessionEventSink } from "../../conversation/types.ts";
 import { BatonError, isBatonError } from "../../errors/index.ts";
 import type { OutboxHandler } from "../../runtime/outbox-worker.ts";
 import type { JsonObject } from "../../store/types.ts";
 import type { Logger } from "../../telemetry/logger.ts";
+import { parseStoredPayload } from "../../utils/stored-payload.ts";
 import { signWebhookBody, webhookHeaders } from "./signature.ts";
 
 /** The outbox item kind of one webhook delivery. */
@@ -67,8 +69,9 @@ export function createWebhookDelivery(options: WebhookDeliveryOptions) {
     },
   };
 
-  const deliver: OutboxHandler = async (payload) => {
-    const endpointId = String(payload.endpointId);
+  const deliver: OutboxHandler = async (stored) => {
+    const payload = parseStoredPayload(deliveryPayload, webhookDeliverKind, stored);
+    const endpointId = payload.endpointId;
     const callback = endpoints.get(endpointId)?.callback;
     if (callback === undefined) {
       // The endpoint lost its webhook channel in the config since this was queued: nowhere to send it.
@@ -77,7 +80,7 @@ export function createWebhookDelivery(options: WebhookDeliveryOptions) {
         reason: "no callbackUrl configured",
       });
     }
-    const body = String(payload.body);
+    const body = payload.body;
     const timestamp = String(clock());
     let response: Awaited<ReturnType<typeof request>>;
     try {
@@ -88,7 +91,7 @@ export function createWebhookDelivery(options: WebhookDeliveryOptions) {
           "user-agent": "baton-webhook",
           [webhookHeaders.signature]: signWebhookBody(callback.secret, timestamp, body),
           [webhookHeaders.timestamp]: timestamp,
-          [webhookHeaders.delivery]: String(payload.deliveryId),
+          [webhookHeaders.delivery]: payload.deliveryId,
         },
         body,
         headersTimeout: timeoutMs,
@@ -141,6 +144,14 @@ export function createWebhookDelivery(options: WebhookDeliveryOptions) {
 }
 
 export type WebhookDelivery = ReturnType<typeof createWebhookDelivery>;
+
+/** A queued delivery as `stage` wrote it: the exact JSON text to POST, and whose it is. */
+const deliveryPayload = z.object({
+  deliveryId: z.string().min(1),
+  endpointId: z.string().min(1),
+  type: z.string(),
+  body: z.string(),
+});
 
 /** Retry-After as delta-seconds or an HTTP date (RFC 9110 §10.2.3), in milliseconds from now, capped. */
 export function parseRetryAfter(value: string | string[] | undefined, now: number): number | undefined {
