@@ -33,7 +33,7 @@ export function createFlowDriver(deps: FlowDriverDeps) {
       return;
     }
     const fresh = (await store.sessions.get(turn.session.id)) ?? turn.session;
-    const result = await runFlow(flow, storedFlowState(fresh), trigger, {
+    const result = await runFlow(flow, await positionFor(fresh, trigger), trigger, {
       http: deps.http,
       now: clock,
       session: {
@@ -80,6 +80,23 @@ export function createFlowDriver(deps: FlowDriverDeps) {
   }
 
   /**
+   * The stored position, healed when it waits for a handover that is not open: its start was rolled back
+   * after the position was stored, or its end was committed but the resume never ran (a crash in between).
+   * Left alone, every input would be taken for an agent who is not there and the user would hear nothing
+   * again; healed, the flow starts over from its start with this input, keeping the context.
+   */
+  async function positionFor(session: StoredSession, trigger: FlowTrigger): Promise<FlowState | undefined> {
+    const state = storedFlowState(session);
+    if (state?.waiting !== "handover" || trigger.kind === "handover") return state;
+    if ((await handovers.openFor(session.id)) !== undefined) return state;
+    logger.warn(
+      { sessionKey: session.id, entrypoint: state.entrypoint },
+      "the flow waited for a handover that is not open; it starts over",
+    );
+    return { entrypoint: null, waiting: "none", context: state.context };
+  }
+
+  /**
    * Shows outputs to the user; what a flow says to the agent reaches the agent only while a handover is open
    * (there is nobody to read it otherwise), after everything queued for that agent before.
    */
@@ -88,7 +105,7 @@ export function createFlowDriver(deps: FlowDriverDeps) {
     const open = outputs.some((o) => o.destination !== "user")
       ? await handovers.openFor(turn.session.id)
       : undefined;
-    await store.transaction(async (tx) => {
+    await turn.transaction(async (tx) => {
       for (const output of outputs) {
         if (output.destination !== "agent") {
           await turn.show(tx, {

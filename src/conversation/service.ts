@@ -69,6 +69,7 @@ export function createConversationService(deps: ConversationServiceDeps) {
   const clock = deps.clock ?? Date.now;
 
   const host: TurnHost = {
+    store,
     bus,
     clock,
     kickOutbox: deps.kickOutbox,
@@ -136,7 +137,7 @@ export function createConversationService(deps: ConversationServiceDeps) {
    */
   async function forwardToBot(turn: Turn, message: ConversationMessage): Promise<void> {
     if (!isBotApiEndpoint(turn.endpoint)) return;
-    await store.transaction((tx) => turn.stage(tx, { type: "userMessage", message }));
+    await turn.transaction((tx) => turn.stage(tx, { type: "userMessage", message }));
   }
 
   /** The session an external bot names; never created by a close or an inactivity call. */
@@ -235,7 +236,7 @@ export function createConversationService(deps: ConversationServiceDeps) {
     ): Promise<ConversationMessage> {
       const session = await openSession(input);
       return withSession(session, (turn) =>
-        store.transaction((tx) =>
+        turn.transaction((tx) =>
           turn.show(tx, {
             source: "bot",
             ...(input.text !== undefined ? { text: input.text } : {}),

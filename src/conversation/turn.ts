@@ -3,12 +3,13 @@ import type { FlowTrigger } from "../flow/types.ts";
 import type { HandoverTurn, ShownMessage } from "../handover/ports.ts";
 import type { Locale } from "../i18n/catalog.ts";
 import type { ConversationMessage } from "../protocol/messages.ts";
-import type { StoreRepositories, StoredSession } from "../store/types.ts";
+import type { Store, StoreRepositories, StoredSession } from "../store/types.ts";
 import { publishToSession, type SessionStreamEvent } from "./session-stream.ts";
 import { isBotApiEndpoint, type EndpointRuntime, type SessionEvent, type SessionEventSink } from "./types.ts";
 
 /** What every turn of a service shares: where events go and who runs flows. */
 export interface TurnHost {
+  readonly store: Pick<Store, "transaction">;
   readonly bus: Bus;
   readonly clock: () => number;
   readonly sessionEvents?: SessionEventSink;
@@ -54,6 +55,19 @@ export class Turn implements HandoverTurn {
     this.#pending.push({ type: "message", message: shown });
     await this.stage(tx, { type: "message", message: shown });
     return shown;
+  }
+
+  async transaction<T>(fn: (tx: StoreRepositories) => Promise<T>): Promise<T> {
+    const mark = { outputs: this.outputs.length, pending: this.#pending.length, kick: this.#kick };
+    try {
+      return await this.host.store.transaction(fn);
+    } catch (error) {
+      // Rolled back: what it showed was never stored, so it must not be published either.
+      this.outputs.length = mark.outputs;
+      this.#pending.length = mark.pending;
+      this.#kick = mark.kick;
+      throw error;
+    }
   }
 
   stream(event: SessionStreamEvent): void {

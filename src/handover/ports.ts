@@ -30,6 +30,11 @@ export interface HandoverTurn {
   stage(tx: StoreRepositories, event: SessionEvent): Promise<void>;
   /** Asks for the outbox to be looked at after the commit (something was enqueued). */
   kickOutbox(): void;
+  /**
+   * Runs `fn` in one store transaction. When it throws (and rolls back), whatever `fn` showed, streamed or
+   * asked to kick is dropped from the turn too, so nothing is published that was not stored.
+   */
+  transaction<T>(fn: (tx: StoreRepositories) => Promise<T>): Promise<T>;
   /** Publishes what the turn showed and kicks the outbox; call after each commit. */
   flush(): Promise<void>;
   /** Runs the endpoint's flow with this trigger, inside this turn (flow events and resumes). */

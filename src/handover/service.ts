@@ -75,7 +75,7 @@ export function createHandoverService(deps: HandoverServiceDeps) {
             agentLeftGraceSeconds: provider.capabilities.agentLeftGraceSeconds,
           });
     const staged = emptyStaged();
-    const created = await store.transaction(async (tx) => {
+    const created = await turn.transaction(async (tx) => {
       const result = await tx.handovers.create({
         id: handoverId,
         sessionId: turn.session.id,
@@ -114,7 +114,7 @@ export function createHandoverService(deps: HandoverServiceDeps) {
     for (let attempt = 0; attempt <= maxConflictRetries; attempt++) {
       const result = transition(current.machine, event);
       const staged = emptyStaged();
-      const updated = await store.transaction(async (tx) => {
+      const updated = await turn.transaction(async (tx) => {
         const written = await tx.handovers.update(
           current.id,
           {
@@ -285,7 +285,7 @@ export function createHandoverService(deps: HandoverServiceDeps) {
       { handoverId: ended.id, provider: ended.providerId, providerConversationId, state: ended.state },
       "provider conversation created after the handover ended; leaving it",
     );
-    await store.transaction(async (tx) => {
+    await turn.transaction(async (tx) => {
       const updated = await tx.handovers.update(
         ended.id,
         { state: ended.state, machine: { ...ended.machine, providerConversationId }, providerConversationId },

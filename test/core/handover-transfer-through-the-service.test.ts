@@ -7,10 +7,20 @@ import { coreFlow } from "./flows.ts";
 
 /** Before each of the next `count` handover writes, another writer bumps the handover's version. */
 let conflictsToMake = 0;
+/** The next outbox enqueue inside a transaction fails (the database went away mid-write). */
+let failNextEnqueue = false;
 
 function interposeConflicts(store: Store): Store {
   const withConflicts = (tx: StoreRepositories): StoreRepositories => ({
     ...tx,
+    outbox: {
+      ...tx.outbox,
+      enqueue(items) {
+        if (!failNextEnqueue) return tx.outbox.enqueue(items);
+        failNextEnqueue = false;
+        return Promise.reject(new Error("the database went away"));
+      },
+    },
     handovers: {
       ...tx.handovers,
       async update(id, update, expectedVersion) {
@@ -104,5 +114,20 @@ describe("writes that race with another writer", () => {
     expect(error).toBeInstanceOf(BatonError);
     expect((error as BatonError).code).toBe("BATON_ERR_HANDOVER_CONFLICT");
     expect((await dan.handover()).state).toBe("requested");
+  });
+});
+
+describe("a write that fails", () => {
+  it("rolls back and publishes nothing it had shown: the user never sees a message that was not stored", async () => {
+    const eva = await core().user("rollback-eva");
+    failNextEnqueue = true;
+    await expect(eva.say("agent")).rejects.toThrow("the database went away");
+    expect(await core().store.handovers.findOpenBySession(eva.session.id)).toBeUndefined();
+    const shown = eva.stream.filter((e) => e.type === "message" && e.message.source !== "user");
+    expect(shown).toEqual([]);
+    expect(eva.stream.filter((e) => e.type === "banner")).toEqual([]);
+    // The next try works as if nothing had happened.
+    const retry = await eva.say("agent");
+    expect(retry.outputs.map((o) => o.text)).toEqual(["Connecting you."]);
   });
 });
