@@ -94,7 +94,8 @@ async function setup(nodes: Record<string, unknown>, start = Object.keys(nodes)[
     message,
     agent,
     notices,
-    async handover(): Promise<StoredHandover> {
+    /** Stores a new handover of the session; `tell` says whether the runner hears of its start. */
+    async handover(tell = true): Promise<StoredHandover> {
       const id = randomUUID();
       const created = await store.handovers.create({
         id,
@@ -106,7 +107,7 @@ async function setup(nodes: Record<string, unknown>, start = Object.keys(nodes)[
         request: handoverRequest,
       });
       if (!created.ok) throw new Error("handover not created");
-      runner.triggers.onHandoverStarted(session, created.handover);
+      if (tell) runner.triggers.onHandoverStarted(session, created.handover);
       await runner.idle();
       return created.handover;
     },
@@ -383,18 +384,8 @@ describe("copilot runner: the handover's status", () => {
 
   it("does nothing before the session's first handover", async () => {
     const w = await setup(statusFlow);
-    const id = randomUUID();
-    const created = await store.handovers.create({
-      id,
-      sessionId: w.session.id,
-      endpointId: "web",
-      providerId: "eight",
-      state: "requested",
-      machine: initialState(handoverRequest, Date.now(), id, { agentLeftGraceSeconds: 0 }).state,
-      request: handoverRequest,
-    });
-    if (!created.ok) throw new Error("handover not created");
-    w.runner.triggers.onHandoverChanged(w.session, created.handover);
+    const handover = await w.handover(false);
+    w.runner.triggers.onHandoverChanged(w.session, handover);
     await w.runner.idle();
     expect(await w.runner.state(w.session.id)).toBeUndefined();
     expect(w.frames).toEqual([]);
