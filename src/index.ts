@@ -1,9 +1,10 @@
 import { createBus, type Bus } from "./bus/index.ts";
 import { loadEndpoints } from "./channels/endpoint-loader.ts";
+import { createCopilotAccess } from "./channels/copilot/access.ts";
 import { registerCopilotPage } from "./channels/copilot/page.ts";
 import { createCopilotLinks, type CopilotLinks } from "./channels/copilot/links.ts";
 import { registerCopilotChannel } from "./channels/copilot/socket.ts";
-import { registerRestChannel } from "./channels/rest/routes.ts";
+import { registerRestChannel, sessionApiSecrets } from "./channels/rest/routes.ts";
 import { createWebhookChannel, type WebhookChannel } from "./channels/webhook/index.ts";
 import { registerWebchatPage } from "./channels/webchat/page.ts";
 import { registerWebchatChannel, type WebchatDeps } from "./channels/webchat/socket.ts";
@@ -19,6 +20,7 @@ import { handoverTimerKind } from "./handover/effects.ts";
 import { createAgentNotifier } from "./handover/outbox-items.ts";
 import type { HandoverProvider, ProviderEvent, ProviderEventHandler } from "./providers/port.ts";
 import { buildServer, type HttpServer } from "./server/index.ts";
+import { requireMetricsToken } from "./server/routes/metrics.ts";
 import { flowHttp } from "./runtime/flow-http.ts";
 import { combineOutboxWork, createOutboxWorker } from "./runtime/outbox-worker.ts";
 import { createTimerService } from "./runtime/timer-service.ts";
@@ -105,6 +107,7 @@ export async function createGateway(loaded: LoadedConfig, options: GatewayOption
         { name: "store", check: () => store.ping() },
         { name: "bus", check: () => bus.ping() },
       ],
+      mount: [(server) => requireMetricsToken(server, config.server.metricsToken)],
     });
     closers.unshift({ name: "http server", close: () => app.close() });
     const host = options.host ?? config.server.host;
@@ -150,7 +153,18 @@ export async function createGateway(loaded: LoadedConfig, options: GatewayOption
       handlers: { [handoverTimerKind]: (payload) => handovers.onTimer(payload) },
     });
     closers.unshift({ name: "timers", close: () => timers.stop() });
-    await registerChannels(app, { endpoints, service, webhook, store, bus, logger, copilot, links, options });
+    await registerChannels(app, {
+      endpoints,
+      service,
+      webhook,
+      store,
+      bus,
+      logger,
+      copilot,
+      links,
+      options,
+      apiSecrets: sessionApiSecrets(config.endpoints),
+    });
     for (const provider of providers.values()) {
       await provider.start({
         onEvent: async (event) => {
@@ -220,9 +234,11 @@ async function registerChannels(
     readonly copilot: CopilotRunner;
     readonly links: CopilotLinks;
     readonly options: GatewayOptions;
+    /** Per endpoint id, the secrets that open inject/notify (none: both are refused). */
+    readonly apiSecrets: ReadonlyMap<string, readonly string[]>;
   },
 ): Promise<void> {
-  const { endpoints, service, webhook, store, bus, logger, copilot, links, options } = parts;
+  const { endpoints, service, webhook, store, bus, logger, copilot, links, options, apiSecrets } = parts;
   await registerWebchatChannel(app, {
     endpoints,
     conversations: service,
@@ -231,21 +247,21 @@ async function registerChannels(
     logger,
     ...options.webchat,
   });
-  registerRestChannel(app, { endpoints, conversations: service });
+  registerRestChannel(app, { endpoints, conversations: service, apiSecrets });
   webhook.register(app, service);
   await registerWebchatPage(app, endpoints);
-  await registerCopilotChannel(app, {
+  // One check and one refusal count for the page and the socket.
+  const access = createCopilotAccess({
     endpoints,
     store,
-    bus,
-    runner: copilot,
     links,
     logger,
     ...(options.copilot?.maxFailuresPerMinute === undefined
       ? {}
       : { maxFailuresPerMinute: options.copilot.maxFailuresPerMinute }),
   });
-  await registerCopilotPage(app, options.copilot?.dist);
+  await registerCopilotChannel(app, { bus, runner: copilot, access, logger });
+  await registerCopilotPage(app, access, options.copilot?.dist);
 }
 
 /** One structured log line per provider event (the ids, never the content). */

@@ -54,6 +54,15 @@ const provider = z.discriminatedUnion("type", [eightByEightProvider], {
   error: 'a provider with type "8x8"',
 });
 
+/** A shared secret a server presents as a bearer token: long enough not to be guessed, never logged. */
+function serverSecret(expected: string) {
+  return z
+    .string({ error: expected })
+    .min(32, { error: expected })
+    .max(1024, { error: "a secret of at most 1024 characters" })
+    .optional();
+}
+
 const endpoint = z.strictObject({
   channel: z.enum(["webchat", "rest", "webhook", "8x8"], { error: "one of webchat, rest, webhook, 8x8" }),
   /** Path of the YAML flow, relative to the config file. */
@@ -91,6 +100,13 @@ const endpoint = z.strictObject({
     .min(16, { error: "a secret of at least 16 characters" })
     .max(1024, { error: "a secret of at most 1024 characters" })
     .optional(),
+  /**
+   * The bearer token `POST /inject/{urlToken}` and `POST /notify/{urlToken}` require: the URL token is public
+   * (every web chat page carries it), so showing text as the bot or moving the flow needs a secret that only
+   * the operator's backend holds. Without it (and, on a webhook endpoint, without callbackSecret) both routes
+   * are refused. Write it as `${VAR}`; it is never logged nor echoed in an error.
+   */
+  apiSecret: serverSecret("a secret of at least 32 characters (write it as ${VAR})"),
 });
 
 /**
@@ -131,9 +147,19 @@ const copilot = z.strictObject({
         .string()
         .refine((v) => v.includes("{url}"), { error: "a text containing {url}" })
         .optional(),
-      /** Add a signed, expiring `auth` token (JWT) to the link; the URL token alone no longer opens it. */
-      signed: z.boolean().default(false),
-      /** Lifetime of a signed link. */
+      /**
+       * Gone: links are always signed, because the URL token and the session's ids are known to the end
+       * user, so without the signed token the user could open the agent's workspace. Still declared so a
+       * config naming it gets this explanation rather than "unknown key".
+       */
+      signed: z
+        .unknown()
+        .optional()
+        .refine((v) => v === undefined, {
+          error: "no signed setting: Copilot links are always signed now (remove copilot.link.signed)",
+        })
+        .transform(() => undefined),
+      /** Lifetime of a link's signed token. */
       ttlMinutes: z
         .int()
         .min(1)
@@ -156,6 +182,11 @@ export const configSchema = z.strictObject({
         .min(1024)
         .max(64 * 1024 * 1024)
         .default(1024 * 1024),
+      /**
+       * When set, `GET /metrics` needs `authorization: Bearer <metricsToken>`. Unset, it is open: then keep
+       * the port away from the public internet (the metrics name providers and endpoints and show traffic).
+       */
+      metricsToken: serverSecret("a token of at least 32 characters (write it as ${VAR})"),
     })
     .prefault({}),
   store: z

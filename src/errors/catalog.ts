@@ -36,10 +36,19 @@ export const errorCatalog = {
     message: "The request's content type is not supported.",
     status: 415,
   },
+  BATON_ERR_INPUT_TOO_DEEP: {
+    message: "The JSON input nests arrays and objects too deeply.",
+    status: 400,
+    wsClose: 4400,
+  },
   BATON_ERR_SERVER_INTERNAL: {
     message: "An internal error occurred; it has been logged.",
     status: 500,
     wsClose: 1011,
+  },
+  BATON_ERR_METRICS_UNAUTHORIZED: {
+    message: "The metrics need `authorization: Bearer <server.metricsToken>`.",
+    status: 401,
   },
   BATON_ERR_SERVER_SHUTTING_DOWN: { message: "The gateway is shutting down.", status: 503, wsClose: 1001 },
   // providers
@@ -99,6 +108,15 @@ export const errorCatalog = {
     message: "No endpoint with this id or URL token is configured.",
     status: 404,
     wsClose: 4404,
+  },
+  BATON_ERR_SESSION_API_NOT_ENABLED: {
+    message:
+      "Inject and notify are off for this endpoint: set endpoints.<id>.apiSecret (a webhook endpoint may use its callbackSecret) and send it as a bearer token.",
+    status: 403,
+  },
+  BATON_ERR_SESSION_API_UNAUTHORIZED: {
+    message: "Inject and notify need `authorization: Bearer <apiSecret>` of this endpoint.",
+    status: 401,
   },
   BATON_ERR_WEBCHAT_FRAME_INVALID: {
     message: "The web chat frame is not valid.",

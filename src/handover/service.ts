@@ -22,6 +22,7 @@ import { createHandoverOutbox } from "./outbox.ts";
 import type { HandoverObserver, HandoverTurn, SessionGate } from "./ports.ts";
 import { toHandoverEvent } from "./provider-events.ts";
 import type { HandoverRequest } from "./types.ts";
+import { createUndeliverableNotices, isContentRejection } from "./undeliverable.ts";
 
 export interface HandoverServiceDeps {
   readonly store: Store;
@@ -222,6 +223,8 @@ export function createHandoverService(deps: HandoverServiceDeps) {
     return { type: "provider.rejected", operation, message: describeError(error), at: clock() };
   }
 
+  const undeliverable = createUndeliverableNotices({ sessions, logger });
+
   const outbox = createHandoverOutbox({
     store,
     providers: deps.providers,
@@ -352,7 +355,14 @@ export function createHandoverService(deps: HandoverServiceDeps) {
         );
         return;
       }
-      await applyInSession(found, () => handoverEvent);
+      try {
+        await applyInSession(found, () => handoverEvent);
+      } catch (error) {
+        // The agent must learn that the user never saw it; rethrown so the receiver keeps the event failed.
+        if (event.kind === "message.received" && isContentRejection(error))
+          await undeliverable.agentMessageNotStored(found, event.eventId, error);
+        throw error;
+      }
     },
 
     /** A handover timer came due (durable; fired once). */

@@ -23,6 +23,8 @@ const texts = {
     "handover.cancelButton": "Cancel",
     "agent.userLeft": "The user has left the chat.",
     "agent.userReturned": "The user is back in the chat.",
+    "agent.messageNotShown":
+      "Your last message could not be shown to the customer. Please send it again, worded differently.",
     "agent.defaultName": "An agent",
     "copilot.link": "Agent Copilot for this conversation: {url}",
     "copilot.noSuggestion": "No suggestion yet.",
@@ -42,6 +44,8 @@ const texts = {
     "handover.cancelButton": "Abbrechen",
     "agent.userLeft": "Der Nutzer hat den Chat verlassen.",
     "agent.userReturned": "Der Nutzer ist zurück im Chat.",
+    "agent.messageNotShown":
+      "Ihre letzte Nachricht konnte dem Kunden nicht angezeigt werden. Bitte senden Sie sie noch einmal, anders formuliert.",
     "agent.defaultName": "Ein Mitarbeiter",
     "copilot.link": "Agent Copilot für dieses Gespräch: {url}",
     "copilot.noSuggestion": "Noch kein Vorschlag.",

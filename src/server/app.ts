@@ -3,6 +3,7 @@ import type { HandoverProvider } from "../providers/port.ts";
 import type { Logger } from "../telemetry/logger.ts";
 import type { Metrics } from "../telemetry/metrics.ts";
 import { installErrorHandling } from "./error-handler.ts";
+import { installJsonBodyParser } from "./json-body.ts";
 import { registerProviderWebhooks } from "./routes/provider-webhooks.ts";
 import { registerHealthRoutes, type ReadinessCheck } from "./routes/health.ts";
 import { registerMetricsRoute } from "./routes/metrics.ts";
@@ -31,6 +32,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     forceCloseConnections: "idle",
   });
   installErrorHandling(app);
+  installJsonBodyParser(app);
   registerHealthRoutes(app, deps.readiness);
   registerMetricsRoute(app, deps.metrics);
   await registerProviderWebhooks(app, deps.providers);

@@ -11,6 +11,9 @@ export function installErrorHandling(app: FastifyInstance): void {
   );
   app.setErrorHandler((error: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
     const batonError = toBatonError(error);
+    // A provider's webhook receiver logs each refusal itself, once, at warn, with what it knows of it: a
+    // second line here would double every forged or stale delivery in the log.
+    if (batonError.code.startsWith("BATON_ERR_WEBHOOK_")) return sendError(reply, batonError);
     if (batonError.status >= 500) request.log.error({ err: error, code: batonError.code }, "request failed");
     else request.log.info({ code: batonError.code, details: batonError.details }, "request rejected");
     return sendError(reply, batonError);

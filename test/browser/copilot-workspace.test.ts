@@ -93,12 +93,19 @@ describe("the Agent Copilot workspace, as an 8x8 agent in a real browser", () =>
     await expect.poll(() => page.getByTestId("tile-identity").innerText()).toContain("Erika Mustermann");
     await maybeScreenshot(page, "copilot-workspace");
 
-    // A link with a wrong token is refused, with a message and no data.
-    const forbidden = await browser.page();
+    // The link the agent received carries the signed token; without it (what the end user could build from
+    // their own ids and the web chat's URL token), or with a wrong URL token, the page is refused: no app, no data.
+    expect(new URL(link).searchParams.get("auth")).toBeTruthy();
+    const unsigned = new URL(link.replace("//localhost:", "//127.0.0.1:"));
+    unsigned.searchParams.delete("auth");
     const wrong = new URL(link.replace("//localhost:", "//127.0.0.1:"));
     wrong.searchParams.set("URLToken", "0".repeat(64));
-    await forbidden.goto(wrong.toString());
-    await expect.poll(() => forbidden.getByTestId("link-invalid").isVisible()).toBe(true);
-    expect(await forbidden.getByTestId("copilot-grid").count()).toBe(0);
+    for (const refused of [unsigned, wrong]) {
+      const forbidden = await browser.page();
+      const answer = await forbidden.goto(refused.toString());
+      expect(answer?.status()).toBe(404);
+      expect(await forbidden.content()).toContain("BATON_ERR_COPILOT_ACCESS_DENIED");
+      expect(await forbidden.getByTestId("copilot-grid").count()).toBe(0);
+    }
   });
 });

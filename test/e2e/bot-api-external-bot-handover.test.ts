@@ -19,7 +19,8 @@ describe("bot API: an external bot hands its user to an 8x8 agent and takes them
     await api("POST", `/endpoints/${botToken}`, { ...session, text: "I want a human" }, null);
     const asked = await bot.waitForBody((b) => b.type === "userMessage");
     expect(asked).toMatchObject({ endpointId: "bot", ...session, message: { text: "I want a human" } });
-    await api("POST", `/notify/${botToken}`, { ...session, text: "Sure, one moment." }, null);
+    // Notify acts as the bot: it needs a server-side secret, here the endpoint's callbackSecret (api's default).
+    await api("POST", `/notify/${botToken}`, { ...session, text: "Sure, one moment." });
     await chat.waitForMessage((m) => m.source === "bot" && m.text === "Sure, one moment.");
 
     // The bot starts a handover.

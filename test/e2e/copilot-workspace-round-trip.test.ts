@@ -36,6 +36,8 @@ describe("Agent Copilot workspace over real sockets", () => {
       "the copilot link at the agent",
     );
     expect(link).toContain("URLToken=");
+    // Always signed: the URL token and the user's ids alone would let the end user open it.
+    expect(new URL(link).searchParams.get("auth")).toMatch(/^[\w-]+\.[\w-]+\.[\w-]+$/);
     expect((await agent.messages(conversation.id)).find((m) => m.text.includes(link))?.author.type).toBe(
       "bot",
     );

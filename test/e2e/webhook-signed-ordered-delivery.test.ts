@@ -44,7 +44,7 @@ describe("webhook channel: signed deliveries, in order per session, retried or r
     const { api, bot, botToken } = await startBotGateway();
     bot.reply({ status: 503 }, { status: 503 });
     for (const text of ["one", "two", "three"]) {
-      const notified = await api("POST", `/notify/${botToken}`, { ...user("s-order"), text }, null);
+      const notified = await api("POST", `/notify/${botToken}`, { ...user("s-order"), text });
       expect(notified.status).toBe(200);
     }
     await waitFor(() => bot.received().length === 3, 15_000, "three accepted deliveries");
@@ -71,7 +71,7 @@ describe("webhook channel: signed deliveries, in order per session, retried or r
   it("honours Retry-After on a 429", async () => {
     const { api, bot, botToken } = await startBotGateway();
     bot.reply({ status: 429, headers: { "retry-after": "1" } });
-    await api("POST", `/notify/${botToken}`, { ...user("s-429"), text: "later" }, null);
+    await api("POST", `/notify/${botToken}`, { ...user("s-429"), text: "later" });
     await waitFor(() => bot.received().length === 1, 10_000, "the delivery after Retry-After");
     const [limited, accepted] = bot.attempts;
     expect(limited!.status).toBe(429);
@@ -82,8 +82,8 @@ describe("webhook channel: signed deliveries, in order per session, retried or r
   it("does not retry a 400, logs it with its code and status, and goes on with the next delivery", async () => {
     const { api, bot, botToken, logs } = await startBotGateway();
     bot.reply({ status: 400 });
-    await api("POST", `/notify/${botToken}`, { ...user("s-reject"), text: "refused" }, null);
-    await api("POST", `/notify/${botToken}`, { ...user("s-reject"), text: "accepted" }, null);
+    await api("POST", `/notify/${botToken}`, { ...user("s-reject"), text: "refused" });
+    await api("POST", `/notify/${botToken}`, { ...user("s-reject"), text: "accepted" });
     await bot.waitForBody((b) => b.message?.text === "accepted");
 
     const log = await waitFor(

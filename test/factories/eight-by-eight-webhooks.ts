@@ -1,4 +1,5 @@
 import { createHmac, generateKeyPairSync, sign, type JsonWebKey, type KeyObject } from "node:crypto";
+import { ChatGatewayError } from "../../src/providers/8x8/gateway-error.ts";
 import type { WebhookRequest } from "../../src/providers/port.ts";
 
 /**
@@ -94,7 +95,7 @@ export function signedDelivery(options: DeliveryOptions): WebhookRequest & { rea
 export interface FakeJwkSource {
   readonly fetchJwk: (kid: string) => Promise<JsonWebKey>;
   publish(key: SigningKey): void;
-  /** The next `count` fetches fail as if 8x8 answered 500. */
+  /** The next `count` fetches fail as if 8x8 answered 500 (an unpublished kid answers 404). */
   failNext(count: number): void;
   readonly fetches: string[];
 }
@@ -109,12 +110,20 @@ export function createFakeJwkSource(...keys: SigningKey[]): FakeJwkSource {
     failNext: (count) => void (failures = count),
     fetchJwk(kid) {
       fetches.push(kid);
+      // Rejected as the Chat Gateway client rejects: the HTTP status tells "down" from "no such key".
       if (failures > 0) {
         failures -= 1;
-        return Promise.reject(new Error("8x8 answered 500"));
+        return Promise.reject(jwkAnswer("BATON_ERR_8X8_UNAVAILABLE", 500));
       }
       const jwk = published.get(kid);
-      return jwk ? Promise.resolve(jwk) : Promise.reject(new Error("8x8 answered 404"));
+      return jwk ? Promise.resolve(jwk) : Promise.reject(jwkAnswer("BATON_ERR_8X8_REQUEST_REJECTED", 404));
     },
   };
+}
+
+function jwkAnswer(
+  code: "BATON_ERR_8X8_UNAVAILABLE" | "BATON_ERR_8X8_REQUEST_REJECTED",
+  status: number,
+): ChatGatewayError {
+  return new ChatGatewayError(code, { operation: "jwk.get", status, fieldErrors: [], attempts: 1 });
 }

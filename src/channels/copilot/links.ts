@@ -6,20 +6,18 @@ import type { Store, StoredSession } from "../../store/types.ts";
 /** The `aud` of every Copilot link token. */
 export const copilotAudience = "baton-copilot";
 export const copilotIssuer = "baton";
-/** Default lifetime of a signed link: a working day. */
-export const defaultLinkTtlMinutes = 8 * 60;
 /** A signing key signs new links for this long; then a new key is made (old ones still verify). */
 export const keyRotationMs = 24 * 60 * 60 * 1000;
 
 export interface CopilotLinkOptions {
-  /** `copilot.link.signed`: links carry `&auth=<JWT>` and links without a valid one are refused. */
-  readonly signed: boolean;
-  /** `copilot.link.ttlMinutes` (signed mode): how long a link opens the workspace. */
+  /** `copilot.link.ttlMinutes`: how long a link opens the workspace. */
   readonly ttlMinutes: number;
 }
 
 /**
- * Copilot links and, in signed mode, their tokens. A token is a JWT (HS256) with `sub` = Baton's session key,
+ * Copilot links and their tokens. Every link carries one: the URL token and the session's ids are known to
+ * the end user (the web chat page holds them), so they identify the workspace but never open it; the token
+ * is what only the agent's link has. A token is a JWT (HS256) with `sub` = Baton's session key,
  * `aud` = "baton-copilot", `iss` = "baton", `iat`, `exp` = iat + ttlMinutes, and the signing key's `kid` in
  * its header. Keys are 256 random bits kept in the store (`copilot_link_keys`), so every instance verifies
  * every link and restarts do not invalidate them. Rotation: a key signs for 24 hours, then a new key is made;
@@ -27,7 +25,7 @@ export interface CopilotLinkOptions {
  * deleted.
  *
  * @example
- * const links = createCopilotLinks(store, { signed: true, ttlMinutes: 480 }, clock);
+ * const links = createCopilotLinks(store, { ttlMinutes: 480 }, clock);
  * const url = await links.linkFor(() => "https://baton.example.com", session, endpoint);
  */
 export function createCopilotLinks(
@@ -65,16 +63,14 @@ export function createCopilotLinks(
   }
 
   return {
-    signed: options.signed,
-
-    /** `{publicUrl}/copilot/?userId=…&sessionId=…&URLToken=…[&auth=…]`. */
+    /** `{publicUrl}/copilot/?userId=…&sessionId=…&URLToken=…&auth=…`. */
     async linkFor(publicUrl: string, session: StoredSession, endpoint: EndpointRuntime): Promise<string> {
       const query = new URLSearchParams({
         userId: session.userId,
         sessionId: session.sessionId,
         URLToken: endpoint.urlToken,
+        auth: await sign(session.id),
       });
-      if (options.signed) query.set("auth", await sign(session.id));
       return `${publicUrl}/copilot/?${query.toString()}`;
     },
 

@@ -5,102 +5,65 @@ import { z } from "zod";
 import type { Bus } from "../../bus/types.ts";
 import { emptyWorkspace } from "../../copilot/default-grid.ts";
 import { copilotTopic, type CopilotRunner } from "../../copilot/runner.ts";
-import { findEndpointByToken } from "../../conversation/endpoint-directory.ts";
-import type { EndpointRuntime } from "../../conversation/types.ts";
 import { BatonError, errorCatalog, isBatonError } from "../../errors/index.ts";
 import type { CopilotServerFrame } from "../../protocol/copilot.ts";
-import type { Store, StoredSession } from "../../store/types.ts";
+import type { StoredSession } from "../../store/types.ts";
 import type { Logger } from "../../telemetry/logger.ts";
-import type { CopilotLinks } from "./links.ts";
-import { createFailureLimiter } from "./rate-limit.ts";
+import { exceedsJsonDepth, tooDeep } from "../../utils/text-hygiene.ts";
+import { hygienic } from "../input-schemas.ts";
+import type { CopilotAccess } from "./access.ts";
 
 export interface CopilotChannelDeps {
-  readonly endpoints: ReadonlyMap<string, EndpointRuntime>;
-  readonly store: Store;
   readonly bus: Bus;
   readonly runner: CopilotRunner;
-  readonly links: CopilotLinks;
+  /** The link check, shared with the page (one refusal count per address). */
+  readonly access: CopilotAccess;
   readonly logger: Logger;
-  /** Refused sockets per address and minute before 4429 (default 20). */
-  readonly maxFailuresPerMinute?: number;
-  readonly clock?: () => number;
 }
 
 const maxFrameBytes = 64 * 1024;
 const tileId = z.string().regex(/^[A-Za-z][A-Za-z0-9_-]{0,63}$/, { error: "the id of a tile in the grid" });
-const clientFrame = z.discriminatedUnion(
-  "type",
-  [
-    z.strictObject({ type: z.literal("postback"), tileId, value: z.unknown() }),
-    z.strictObject({
-      type: z.literal("search"),
-      tileId,
-      query: z.string().trim().min(1, { error: "a search of 1 to 500 characters" }).max(500),
-    }),
-  ],
-  { error: "a postback or search frame" },
+/** `hygienic`: NUL and lone surrogates in the postback value and the query become U+FFFD before validation. */
+const clientFrame = hygienic(
+  z.discriminatedUnion(
+    "type",
+    [
+      z.strictObject({ type: z.literal("postback"), tileId, value: z.unknown() }),
+      z.strictObject({
+        type: z.literal("search"),
+        tileId,
+        query: z.string().trim().min(1, { error: "a search of 1 to 500 characters" }).max(500),
+      }),
+    ],
+    { error: "a postback or search frame" },
+  ),
 );
-const idParam = z.string().min(1).max(256);
-const accessQuery = z.object({
-  userId: idParam,
-  sessionId: idParam,
-  URLToken: z.string().max(128),
-  auth: z.string().max(4096).optional(),
-});
 
 /**
- * The workspace socket: `GET /copilot/ws?userId=&sessionId=&URLToken=[&auth=]`. The link is checked before
- * anything else: the URL token must be an endpoint's (constant time), the session must exist on that
- * endpoint, the endpoint must have a copilot flow, and in signed mode `auth` must be a valid token for the
- * session. Every refusal is the same `error` frame and close 4404 (no oracle); refusals are counted per
- * address, and after too many the address gets 4429 for a minute. An accepted socket gets the `state`,
- * then every change; it sends `postback` and `search` frames.
+ * The workspace socket: `GET /copilot/ws?userId=&sessionId=&URLToken=&auth=`. The link is checked before
+ * anything else (access.ts: the endpoint's URL token, the session on that endpoint, a copilot flow, and a
+ * valid signed `auth` token for the session). Every refusal is the same `error` frame and close 4404 (no
+ * oracle); refusals are counted per address, and after too many the address gets 4429 for a minute. An
+ * accepted socket gets the `state`, then every change; it sends `postback` and `search` frames, so a refused
+ * socket can neither read nor change the workspace.
  */
 export async function registerCopilotChannel(app: FastifyInstance, deps: CopilotChannelDeps): Promise<void> {
   if (!app.hasDecorator("websocketServer"))
     await app.register(websocket, { options: { maxPayload: maxFrameBytes } });
-  const limiter = createFailureLimiter({
-    max: deps.maxFailuresPerMinute ?? 20,
-    windowMs: 60_000,
-    ...(deps.clock === undefined ? {} : { clock: deps.clock }),
-  });
 
   app.get("/copilot/ws", { websocket: true }, (socket, request) => {
-    const address = request.ip;
-    if (limiter.blocked(address)) {
-      refuse(socket, new BatonError("BATON_ERR_COPILOT_RATE_LIMITED"));
-      return;
-    }
-    authorize(deps, request.query).then(
-      (session) => {
-        if (session === undefined) {
-          limiter.fail(address);
-          deps.logger.info({ address }, "copilot link refused");
-          refuse(socket, new BatonError("BATON_ERR_COPILOT_ACCESS_DENIED"));
+    deps.access.open(request.query, request.ip).then(
+      (session) => new CopilotConnection(socket, session, deps).start(),
+      (error: unknown) => {
+        if (isBatonError(error)) {
+          refuse(socket, error);
           return;
         }
-        new CopilotConnection(socket, session, deps).start();
-      },
-      (error: unknown) => {
         deps.logger.error({ err: error }, "copilot access check failed");
         refuse(socket, new BatonError("BATON_ERR_SERVER_INTERNAL"));
       },
     );
   });
-}
-
-/** The session the link opens, or undefined for every kind of refusal. */
-async function authorize(deps: CopilotChannelDeps, query: unknown): Promise<StoredSession | undefined> {
-  const parsed = accessQuery.safeParse(query);
-  if (!parsed.success) return undefined;
-  const { userId, sessionId, URLToken, auth } = parsed.data;
-  const endpoint = findEndpointByToken(deps.endpoints, URLToken);
-  // The lookup runs for an unknown token too, so its time does not tell a valid token from a wrong one.
-  const session = await deps.store.sessions.find({ endpointId: endpoint?.id ?? "", userId, sessionId });
-  if (endpoint === undefined || session === undefined || endpoint.copilotFlow === undefined) return undefined;
-  if (deps.links.signed && (auth === undefined || !(await deps.links.verify(auth, session.id))))
-    return undefined;
-  return session;
 }
 
 class CopilotConnection {
@@ -152,9 +115,15 @@ class CopilotConnection {
       this.#error({ field: "(frame)", expected: `at most ${maxFrameBytes} bytes` });
       return;
     }
+    const text = raw.toString("utf8");
+    // Depth before parsing: a postback value is walked recursively after it (see docs/security.md).
+    if (exceedsJsonDepth(text)) {
+      this.#send({ type: "error", ...tooDeep("(frame)").toJSON() });
+      return;
+    }
     let json: unknown;
     try {
-      json = JSON.parse(raw.toString("utf8"));
+      json = JSON.parse(text);
     } catch {
       this.#error({ field: "(frame)", expected: "a JSON object" });
       return;

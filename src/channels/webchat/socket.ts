@@ -10,7 +10,8 @@ import { BatonError, errorCatalog, isBatonError, type ErrorCode } from "../../er
 import type { WebchatServerFrame } from "../../protocol/webchat.ts";
 import type { Store, StoredMessage, StoredSession } from "../../store/types.ts";
 import type { Logger } from "../../telemetry/logger.ts";
-import { describeIssue, webchatClientFrame } from "../input-schemas.ts";
+import { exceedsJsonDepth, tooDeep } from "../../utils/text-hygiene.ts";
+import { describeIssue, maxBase64Length, webchatClientFrame } from "../input-schemas.ts";
 import { createPresence } from "./presence.ts";
 
 export interface WebchatDeps {
@@ -23,8 +24,16 @@ export interface WebchatDeps {
   readonly disconnectGraceMs?: number;
 }
 
-/** A 5 MB file becomes ~6.7 MB of base64; frames up to 8 MB are accepted. */
-const maxFrameBytes = 8 * 1024 * 1024;
+/**
+ * What a frame may carry besides its files' base64: the default HTTP body limit (`server.bodyLimit`,
+ * 1 MiB), so text and `data` are bounded alike on every way in.
+ */
+const maxFrameContentBytes = 1024 * 1024;
+/**
+ * The socket's hard limit: that content plus one 5 MB file in base64 (6 990 511 characters), 8 039 087 bytes.
+ * A bigger frame is not even read: the WebSocket layer closes the socket with 1009 (message too big).
+ */
+const maxFrameBytes = maxFrameContentBytes + maxBase64Length;
 const helloTimeoutMs = 15_000;
 
 /**
@@ -106,9 +115,15 @@ class WebchatConnection {
   }
 
   async #onFrame(raw: Buffer): Promise<void> {
+    const text = raw.toString("utf8");
+    // Depth before parsing: `data` is walked recursively after it (docs/security.md, Input hygiene).
+    if (exceedsJsonDepth(text)) {
+      this.#send({ type: "error", ...tooDeep("(frame)").toJSON() });
+      return;
+    }
     let json: unknown;
     try {
-      json = JSON.parse(raw.toString("utf8"));
+      json = JSON.parse(text);
     } catch {
       this.#send({
         type: "error",
@@ -130,6 +145,18 @@ class WebchatConnection {
       return;
     }
     const frame = parsed.data;
+    const fileBytes =
+      frame.type === "message" ? (frame.attachments ?? []).reduce((sum, a) => sum + a.base64.length, 0) : 0;
+    if (raw.length - fileBytes > maxFrameContentBytes) {
+      this.#send({
+        type: "error",
+        ...errorBody("BATON_ERR_WEBCHAT_FRAME_INVALID"),
+        field: "(frame)",
+        expected: `at most ${maxFrameContentBytes} bytes besides the attachments' base64`,
+        ...(frame.type === "message" ? { clientMessageId: frame.clientMessageId } : {}),
+      });
+      return;
+    }
     if (frame.type === "hello") {
       await this.#hello(frame.userId, frame.sessionId, frame.lastSeq ?? 0, frame.locale);
       return;

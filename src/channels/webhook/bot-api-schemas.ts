@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { handoverToAgentSchema } from "../../flow/nodes/handover-to-agent.ts";
 import type { FlowHandoverRequest } from "../../flow/types.ts";
-import { clientId } from "../input-schemas.ts";
+import { clientId, hygienic } from "../input-schemas.ts";
 
 const sessionKey = { userId: clientId, sessionId: clientId };
 const plainText = (max: number) =>
@@ -14,8 +14,9 @@ const seconds = "a whole number of seconds from 1 to 86400";
  * (its zod schema, so limits and messages are the same), minus what only a flow has (`next`, `onResolve`,
  * `sendResolveEvent`: the outcome always goes to the bot) and with plain texts instead of templates (a bot
  * renders its own texts). Queue and active events default to on: a bot has no other way to learn them.
+ * Like every input schema, NUL and lone surrogates in its strings become U+FFFD first (`hygienic`).
  */
-export const botHandoverBody = handoverToAgentSchema
+const botHandoverFields = handoverToAgentSchema
   .omit({
     type: true,
     next: true,
@@ -46,6 +47,7 @@ export const botHandoverBody = handoverToAgentSchema
     sendQueueEvent: z.boolean({ error: "true or false" }).default(true),
     sendActiveEvent: z.boolean({ error: "true or false" }).default(true),
   });
+export const botHandoverBody = hygienic(botHandoverFields);
 
 export type BotHandoverBody = z.output<typeof botHandoverBody>;
 
@@ -73,26 +75,30 @@ export function toHandoverRequest(body: BotHandoverBody): FlowHandoverRequest {
 }
 
 /** `DELETE /endpoints/{urlToken}/handover`. */
-export const botSessionBody = z.strictObject(sessionKey);
+export const botSessionBody = hygienic(z.strictObject(sessionKey));
 
 /** `POST /endpoints/{urlToken}/handover/inactivity`. */
-export const botInactivityBody = z.strictObject({
-  ...sessionKey,
-  seconds: z.int({ error: seconds }).min(1, { error: seconds }).max(86_400, { error: seconds }),
-});
+export const botInactivityBody = hygienic(
+  z.strictObject({
+    ...sessionKey,
+    seconds: z.int({ error: seconds }).min(1, { error: seconds }).max(86_400, { error: seconds }),
+  }),
+);
 
 /** `GET /endpoints/{urlToken}/sessions/{sessionId}` query. */
-export const botSessionQuery = z.strictObject({
-  userId: clientId,
-  afterSeq: z.coerce
-    .number({ error: "a whole number ≥ 0" })
-    .int({ error: "a whole number ≥ 0" })
-    .min(0)
-    .default(0),
-  limit: z.coerce
-    .number({ error: "a whole number from 1 to 500" })
-    .int({ error: "a whole number from 1 to 500" })
-    .min(1, { error: "a whole number from 1 to 500" })
-    .max(500, { error: "a whole number from 1 to 500" })
-    .default(100),
-});
+export const botSessionQuery = hygienic(
+  z.strictObject({
+    userId: clientId,
+    afterSeq: z.coerce
+      .number({ error: "a whole number ≥ 0" })
+      .int({ error: "a whole number ≥ 0" })
+      .min(0)
+      .default(0),
+    limit: z.coerce
+      .number({ error: "a whole number from 1 to 500" })
+      .int({ error: "a whole number from 1 to 500" })
+      .min(1, { error: "a whole number from 1 to 500" })
+      .max(500, { error: "a whole number from 1 to 500" })
+      .default(100),
+  }),
+);

@@ -1,4 +1,3 @@
-import { createHash, timingSafeEqual } from "node:crypto";
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import type { z } from "zod";
 import { findEndpointByToken } from "../../conversation/endpoint-directory.ts";
@@ -10,6 +9,7 @@ import type { HandoverMachineState } from "../../handover/machine/types.ts";
 import type { HandoverProvider } from "../../providers/port.ts";
 import type { Store } from "../../store/types.ts";
 import { describeIssue } from "../input-schemas.ts";
+import { bearerToken, matchesSecret } from "../../utils/bearer.ts";
 import {
   botHandoverBody,
   botInactivityBody,
@@ -136,21 +136,13 @@ function authorize(deps: BotApiDeps, request: FastifyRequest<TokenParams>): Endp
   if (!isBotApiEndpoint(endpoint) || endpoint.callback === undefined) {
     throw new BatonError("BATON_ERR_BOT_API_NOT_ENABLED", { field: "urlToken" });
   }
-  const header = request.headers.authorization;
-  const presented = typeof header === "string" && /^Bearer /i.test(header) ? header.slice(7).trim() : "";
-  if (!sameSecret(presented, endpoint.callback.secret)) {
+  if (!matchesSecret(bearerToken(request.headers.authorization), [endpoint.callback.secret])) {
     throw new BatonError("BATON_ERR_BOT_API_UNAUTHORIZED", {
       field: "authorization",
       expected: "Bearer <the endpoint's callbackSecret>",
     });
   }
   return endpoint;
-}
-
-/** Constant time whatever the lengths: both sides are hashed to 32 bytes first. */
-function sameSecret(presented: string, secret: string): boolean {
-  const digest = (value: string) => createHash("sha256").update(value, "utf8").digest();
-  return timingSafeEqual(digest(presented), digest(secret)) && presented.length > 0;
 }
 
 function parse<S extends z.ZodType>(schema: S, body: unknown): z.output<S> {

@@ -1,3 +1,4 @@
+import { BatonError } from "../../errors/index.ts";
 import { readJson, type ClientContext } from "./client-context.ts";
 import { checkId } from "./input-validation.ts";
 import type { CallOptions } from "./transport.ts";
@@ -29,6 +30,14 @@ export interface JwkApi {
 export function createJwkApi({ transport }: ClientContext, jwkUrl: (kid: string) => string): JwkApi {
   async function getPublicJwk(kid: string, options?: CallOptions): Promise<PublicJwk> {
     checkId(kid, "kid");
+    // encodeURIComponent leaves `.` alone, and a `.` or `..` segment would be resolved away by the URL
+    // parser, fetching another path of the key host. The webhook verifier refuses such kids already.
+    if (kid === "." || kid === "..") {
+      throw new BatonError("BATON_ERR_8X8_INPUT_INVALID", {
+        field: "kid",
+        expected: "a kid other than . or ..",
+      });
+    }
     const response = await transport.send(
       { operation: "jwk.get", method: "GET", target: { url: jwkUrl(kid) }, withApiKey: false },
       options,

@@ -75,8 +75,10 @@ export interface WebhookVerifierOptions {
 export interface WebhookVerifier {
   /**
    * Verifies a delivery's signature and freshness.
-   * @throws BatonError BATON_ERR_WEBHOOK_SIGNATURE_MISSING | _MALFORMED | _ALG | _INVALID,
-   *   BATON_ERR_WEBHOOK_STALE (all 401), or BATON_ERR_WEBHOOK_KEY_UNAVAILABLE (503, so 8x8 retries).
+   * @throws BatonError BATON_ERR_WEBHOOK_SIGNATURE_MISSING | _MALFORMED | _ALG | _INVALID (also for a kid
+   *   the key endpoint does not know, or when the key fetch cap is reached), BATON_ERR_WEBHOOK_STALE (all
+   *   401), or BATON_ERR_WEBHOOK_KEY_UNAVAILABLE (503, so 8x8 retries: the key endpoint could not be
+   *   reached, answered 5xx or served no usable key).
    */
   verify(request: WebhookRequest): Promise<VerifiedDelivery>;
 }
@@ -86,9 +88,11 @@ const base64UrlPattern = /^[A-Za-z0-9_-]+$/;
 const unsignedIntegerPattern = /^\d{1,16}$/;
 /**
  * The kid becomes a path segment of the JWK URL, and it is read before anything is verified: only URL
- * "unreserved" characters are allowed, so an attacker cannot steer the key fetch elsewhere.
+ * "unreserved" characters are allowed, so an attacker cannot steer the key fetch elsewhere. `.` and `..`
+ * are unreserved too, but as a segment they are dot-segments that URL parsers resolve
+ * (`…/jwk/../public` is `…/v1/public`), so they are refused before any fetch.
  */
-const kidPattern = /^[A-Za-z0-9._~-]{1,128}$/;
+const kidPattern = /^(?!\.{1,2}$)[A-Za-z0-9._~-]{1,128}$/;
 /** Protected headers of 8x8 are ~70 characters; a cap keeps unverified input from costing much. */
 const maxProtectedHeaderChars = 2048;
 const maxSignatureChars = 2048;
@@ -269,7 +273,8 @@ export function signingInput(protectedB64: string, payload: string): Buffer {
 /**
  * Verifies with the cached key; if that fails, refetches the kid once (rate-limited inside the cache) and
  * tries again, because 8x8 may rotate the key behind an unchanged kid. A kid never seen before is simply
- * fetched by `keys.get`, so a rotation to a new kid needs no special case.
+ * fetched by `keys.get`, so a rotation to a new kid needs no special case; one the key endpoint does not
+ * know is refused by the cache (remembered for a short while, within a global fetch cap).
  */
 async function verifyWithRotation(keys: JwkCache, jws: DetachedJws, input: Buffer): Promise<void> {
   const cachedKey = await keys.get(jws.kid);

@@ -1,5 +1,6 @@
 import { z } from "zod";
-import { BatonError } from "../../errors/index.ts";
+import { BatonError, isBatonError } from "../../errors/index.ts";
+import { parseUntrustedJson } from "../../utils/text-hygiene.ts";
 import type {
   ParticipantRole,
   ProviderAttachment,
@@ -227,11 +228,18 @@ function knownEventType(eventType: string): WebhookEventType | undefined {
   return webhookEventTypes.find((known) => known === upper);
 }
 
+/**
+ * The body as JSON under the input-hygiene rule (src/utils/text-hygiene.ts): refused when nested too deeply
+ * (BATON_ERR_INPUT_TOO_DEEP), and NUL / lone surrogates in every string replaced by U+FFFD. An agent's
+ * message with a NUL thus still reaches the user, cleaned, instead of failing in the store every time it is
+ * handed on. Done here, in the parse, so stored bodies re-mapped after a restart are cleaned the same way.
+ */
 function parseJson(rawBody: Uint8Array | string): unknown {
   const text = typeof rawBody === "string" ? rawBody : Buffer.from(rawBody).toString("utf8");
   try {
-    return JSON.parse(text) as unknown;
+    return parseUntrustedJson(text);
   } catch (error) {
+    if (isBatonError(error)) throw error;
     throw new BatonError("BATON_ERR_WEBHOOK_BODY_INVALID", { expected: "JSON" }, { cause: error });
   }
 }

@@ -39,6 +39,12 @@ export interface WebhookReceiverOptions {
   readonly maxSkewSeconds?: number;
   /** Minimum time between two refetches of a cached kid after failed checks; default 30 000 ms. */
   readonly keyRefetchIntervalMs?: number;
+  /** How long a kid the key endpoint does not know is refused without a fetch; default 30 000 ms. */
+  readonly unknownKidTtlMs?: number;
+  /** Key fetches (all kids together) allowed per `keyFetchWindowMs`; default 10. */
+  readonly maxKeyFetchesPerWindow?: number;
+  /** The sliding window of `maxKeyFetchesPerWindow`; default 60 000 ms. */
+  readonly keyFetchWindowMs?: number;
   readonly events: WebhookEventRepository;
   /** Receives domain events one at a time per conversation, in payload-timestamp order. */
   readonly onEvent: ProviderEventHandler;
@@ -88,6 +94,18 @@ const rejectionOutcomes: Partial<Record<ErrorCode, string>> = {
   BATON_ERR_STORE_UNAVAILABLE: "store_unavailable",
 };
 
+/** Refusals of the request itself (and of an unreachable key endpoint), logged as one warn line each. */
+const rejectionCodes: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
+  "BATON_ERR_WEBHOOK_SIGNATURE_MISSING",
+  "BATON_ERR_WEBHOOK_SIGNATURE_MALFORMED",
+  "BATON_ERR_WEBHOOK_SIGNATURE_ALG",
+  "BATON_ERR_WEBHOOK_SIGNATURE_INVALID",
+  "BATON_ERR_WEBHOOK_STALE",
+  "BATON_ERR_WEBHOOK_KEY_UNAVAILABLE",
+  "BATON_ERR_WEBHOOK_BODY_INVALID",
+  "BATON_ERR_SERVER_SHUTTING_DOWN",
+]);
+
 const maxStoredErrorChars = 1000;
 
 /**
@@ -124,6 +142,11 @@ export function createWebhookReceiver(options: WebhookReceiverOptions): WebhookR
       ...(options.keyRefetchIntervalMs !== undefined
         ? { refetchIntervalMs: options.keyRefetchIntervalMs }
         : {}),
+      ...(options.unknownKidTtlMs !== undefined ? { unknownKidTtlMs: options.unknownKidTtlMs } : {}),
+      ...(options.maxKeyFetchesPerWindow !== undefined
+        ? { maxFetchesPerWindow: options.maxKeyFetchesPerWindow }
+        : {}),
+      ...(options.keyFetchWindowMs !== undefined ? { fetchWindowMs: options.keyFetchWindowMs } : {}),
     }),
     clock,
     ...(options.maxSkewSeconds !== undefined ? { maxSkewSeconds: options.maxSkewSeconds } : {}),
@@ -273,8 +296,17 @@ export function createWebhookReceiver(options: WebhookReceiverOptions): WebhookR
   function logRejection(error: unknown, request: WebhookRequest): void {
     // Only the event id is logged from the request: never the signature or the body.
     const eventId = request.headers["x-8x8-event-id"];
-    if (isBatonError(error) && error.status < 500) {
-      logger.warn({ code: error.code, details: error.details, eventId }, "8x8 webhook request rejected");
+    // A rejection is about the request or about 8x8's key endpoint, not a fault of ours: one warn line,
+    // with the code and the structured details (forged traffic must not page anyone). Anything else (the
+    // store, a bug) is an error with its stack.
+    if (isBatonError(error) && rejectionCodes.has(error.code)) {
+      const cause = isBatonError(error.cause)
+        ? { causeCode: error.cause.code, cause: error.cause.details }
+        : {};
+      logger.warn(
+        { code: error.code, details: error.details, ...cause, eventId },
+        "8x8 webhook request rejected",
+      );
     } else {
       logger.error({ err: error, eventId }, "8x8 webhook request could not be accepted");
     }

@@ -4,13 +4,13 @@ import { validateConfig, type ConfigIssue } from "../../../src/config/index.ts";
 const paths = (issues: readonly ConfigIssue[]) => issues.map((i) => i.path);
 
 describe("copilot config", () => {
-  it("defaults to an offline Copilot with every redaction on and unsigned links", () => {
+  it("defaults to an offline Copilot with every redaction on and hour-long links", () => {
     const result = validateConfig({}, { env: {} });
     expect(result.ok).toBe(true);
     if (!result.ok) return;
     expect(result.config.copilot).toEqual({
       redaction: { cardNumbers: true, emails: true, phoneNumbers: true },
-      link: { signed: false, ttlMinutes: 60 },
+      link: { ttlMinutes: 60 },
     });
   });
 
@@ -26,7 +26,7 @@ describe("copilot config", () => {
           },
           knowledge: { folder: "knowledge" },
           redaction: { phoneNumbers: false },
-          link: { text: "Copilot: {url}", signed: true, ttlMinutes: 480 },
+          link: { text: "Copilot: {url}", ttlMinutes: 480 },
         },
       },
       { env: { AI_KEY: "sk-123" } },
@@ -37,8 +37,23 @@ describe("copilot config", () => {
       ai: { baseUrl: "http://localhost:11434/v1", model: "llama3.1", apiKey: "sk-123", timeoutMs: 5000 },
       knowledge: { folder: "knowledge" },
       redaction: { cardNumbers: true, emails: true, phoneNumbers: false },
-      link: { text: "Copilot: {url}", signed: true, ttlMinutes: 480 },
+      link: { text: "Copilot: {url}", ttlMinutes: 480 },
     });
+  });
+
+  it("refuses copilot.link.signed, whatever its value, saying links are always signed", () => {
+    for (const signed of [true, false]) {
+      const result = validateConfig({ copilot: { link: { signed } } }, { env: {} });
+      expect(result.ok).toBe(false);
+      if (result.ok) return;
+      expect(result.issues).toEqual([
+        {
+          path: "copilot.link.signed",
+          expected: expect.stringContaining("always signed") as string,
+          code: "BATON_ERR_CONFIG_INVALID",
+        },
+      ]);
+    }
   });
 
   it("treats an empty API key as none and applies the default timeout", () => {

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { createCopilotLinks } from "../../../src/channels/copilot/links.ts";
 import type { CopilotServerFrame } from "../../../src/protocol/copilot.ts";
+import type { StoredSession } from "../../../src/store/types.ts";
 import { connectCopilot } from "../../factories/copilot-client.ts";
 import { demoCopilotFlow, demoFlow, startEmbedded } from "../../factories/embedded-gateway.ts";
 
@@ -20,26 +21,48 @@ async function expectRefused(url: string, code = 4404): Promise<void> {
   expect(client.frames.some((f) => f.type === "state")).toBe(false);
 }
 
+/** The `auth` of a freshly signed link for `session` (the gateway's keys are in its store). */
+async function authFor(
+  gateway: Awaited<ReturnType<typeof startEmbedded>>["gateway"],
+  session: StoredSession,
+  endpointId = "web",
+): Promise<string> {
+  const links = createCopilotLinks(gateway.store, { ttlMinutes: 60 });
+  const link = await links.linkFor(gateway.url, session, gateway.endpoints.get(endpointId)!);
+  return new URL(link).searchParams.get("auth")!;
+}
+
 describe("Copilot workspace access", () => {
-  it("opens for the endpoint's token and an existing session; refuses everything else alike with 4404", async () => {
+  it("opens only with the signed link of that session; refuses everything else alike with 4404", async () => {
     const { gateway, webToken } = await startEmbedded({
       copilotFlow: demoCopilotFlow,
       endpoints: { plain: { channel: "rest", flow: demoFlow } },
     });
     const plainToken = gateway.endpoints.get("plain")!.urlToken;
     const own = await gateway.conversations.openSession({ endpointId: "web", userId: "u1", sessionId: "s1" });
-    await gateway.conversations.openSession({ endpointId: "plain", userId: "u2", sessionId: "s2" });
+    const plain = await gateway.conversations.openSession({
+      endpointId: "plain",
+      userId: "u2",
+      sessionId: "s2",
+    });
+    const auth = await authFor(gateway, own);
+    const plainAuth = await authFor(gateway, plain, "plain");
 
-    const ok = connectCopilot(socketUrl(gateway.url, { userId: "u1", sessionId: "s1", URLToken: webToken }));
+    const ok = connectCopilot(
+      socketUrl(gateway.url, { userId: "u1", sessionId: "s1", URLToken: webToken, auth }),
+    );
     const state = await ok.waitForFrame(isState);
     expect(state.state.sessionKey).toBe(own.id);
 
     const refusals = [
-      { userId: "u1", sessionId: "s1", URLToken: "0".repeat(64) }, // wrong token
-      { userId: "u2", sessionId: "s2", URLToken: webToken }, // a session of another endpoint
-      { userId: "nobody", sessionId: "s1", URLToken: webToken }, // unknown session
-      { userId: "u2", sessionId: "s2", URLToken: plainToken }, // an endpoint without a copilot flow
-      { userId: "u1", sessionId: "s1" } as Record<string, string>, // no token at all
+      // What the end user knows (their own ids and the web chat page's URL token) never opens it.
+      { userId: "u1", sessionId: "s1", URLToken: webToken },
+      { userId: "u1", sessionId: "s1", URLToken: webToken, auth: "" },
+      { userId: "u1", sessionId: "s1", URLToken: "0".repeat(64), auth }, // wrong token
+      { userId: "u2", sessionId: "s2", URLToken: webToken, auth: plainAuth }, // a session of another endpoint
+      { userId: "nobody", sessionId: "s1", URLToken: webToken, auth }, // unknown session
+      { userId: "u2", sessionId: "s2", URLToken: plainToken, auth: plainAuth }, // an endpoint without a copilot flow
+      { userId: "u1", sessionId: "s1", auth } as Record<string, string>, // no URL token at all
     ];
     const frames: unknown[] = [];
     for (const params of refusals) {
@@ -59,18 +82,21 @@ describe("Copilot workspace access", () => {
       copilotFlow: demoCopilotFlow,
       gatewayCopilot: { maxFailuresPerMinute: 3 },
     });
-    await gateway.conversations.openSession({ endpointId: "web", userId: "u1", sessionId: "s1" });
+    const session = await gateway.conversations.openSession({
+      endpointId: "web",
+      userId: "u1",
+      sessionId: "s1",
+    });
+    const good = { userId: "u1", sessionId: "s1", URLToken: webToken, auth: await authFor(gateway, session) };
     for (let i = 0; i < 3; i++)
-      await expectRefused(
-        socketUrl(gateway.url, { userId: "u1", sessionId: "s1", URLToken: "f".repeat(64) }),
-      );
-    await expectRefused(socketUrl(gateway.url, { userId: "u1", sessionId: "s1", URLToken: webToken }), 4429);
+      await expectRefused(socketUrl(gateway.url, { ...good, URLToken: "f".repeat(64) }));
+    await expectRefused(socketUrl(gateway.url, good), 4429);
   });
 
-  it("in signed mode opens only with a valid, unexpired token for that session", async () => {
+  it("opens only with a valid, unexpired token for that session", async () => {
     const { gateway, webToken } = await startEmbedded({
       copilotFlow: demoCopilotFlow,
-      copilot: { link: { signed: true, ttlMinutes: 5 } },
+      copilot: { link: { ttlMinutes: 5 } },
     });
     const web = gateway.endpoints.get("web")!;
     const session = await gateway.conversations.openSession({
@@ -83,7 +109,7 @@ describe("Copilot workspace access", () => {
       userId: "u9",
       sessionId: "s9",
     });
-    const links = createCopilotLinks(gateway.store, { signed: true, ttlMinutes: 5 });
+    const links = createCopilotLinks(gateway.store, { ttlMinutes: 5 });
     const link = await links.linkFor(gateway.url, session, web);
     const auth = new URL(link).searchParams.get("auth")!;
     const base = { userId: "u1", sessionId: "s1", URLToken: webToken };
@@ -95,11 +121,7 @@ describe("Copilot workspace access", () => {
     await expectRefused(socketUrl(gateway.url, { ...base, auth: foreign })); // another session's token
 
     // A token made 10 minutes ago with a 5-minute lifetime has expired.
-    const past = createCopilotLinks(
-      gateway.store,
-      { signed: true, ttlMinutes: 5 },
-      () => Date.now() - 10 * 60_000,
-    );
+    const past = createCopilotLinks(gateway.store, { ttlMinutes: 5 }, () => Date.now() - 10 * 60_000);
     const expired = new URL(await past.linkFor(gateway.url, session, web)).searchParams.get("auth")!;
     await expectRefused(socketUrl(gateway.url, { ...base, auth: expired }));
   });
@@ -114,7 +136,7 @@ describe("Copilot link keys", () => {
       sessionId: "s1",
     });
     let now = Date.now();
-    const links = createCopilotLinks(gateway.store, { signed: true, ttlMinutes: 60 }, () => now);
+    const links = createCopilotLinks(gateway.store, { ttlMinutes: 60 }, () => now);
     const web = gateway.endpoints.get("web")!;
     const tokenOf = async () =>
       new URL(await links.linkFor(gateway.url, session, web)).searchParams.get("auth")!;

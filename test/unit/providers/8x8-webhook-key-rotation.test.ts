@@ -3,6 +3,7 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
 import { BatonError } from "../../../src/errors/index.ts";
+import { createChatGatewayClient } from "../../../src/providers/8x8/client.ts";
 import { createJwkCache } from "../../../src/providers/8x8/jwk-cache.ts";
 import { createWebhookVerifier } from "../../../src/providers/8x8/signature.ts";
 import {
@@ -147,36 +148,49 @@ describe("8x8 signing key fetched over HTTP", () => {
     server = undefined;
   });
 
-  it("verifies with a key served at /chat-gateway/v1/jwk/{kid}/public, fetching it once", async () => {
+  it("verifies with a key served at /chat-gateway/v1/jwk/{kid}/public, fetching it once; 404 is an unknown kid, 500 is unavailable", async () => {
     const key1 = createSigningKey("key1");
     const requested: string[] = [];
     server = createServer((request, response) => {
       requested.push(request.url ?? "");
       const found = request.url === "/chat-gateway/v1/jwk/key1/public";
-      response.writeHead(found ? 200 : 404, { "content-type": "application/json" });
+      const down = request.url === "/chat-gateway/v1/jwk/key500/public";
+      response.writeHead(found ? 200 : down ? 500 : 404, { "content-type": "application/json" });
       response.end(
         JSON.stringify(found ? key1.publicJwk : { message: "Not Found", errors: ["no such key"] }),
       );
     });
     await new Promise<void>((resolve) => server!.listen(0, "127.0.0.1", resolve));
-    const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-    const fetchJwk = async (kid: string): Promise<JsonWebKey> => {
-      const response = await fetch(`${base}/chat-gateway/v1/jwk/${encodeURIComponent(kid)}/public`);
-      if (!response.ok) throw new Error(`JWK endpoint answered ${response.status}`);
-      return (await response.json()) as JsonWebKey;
-    };
-    const now = Date.now();
-    const verifier = createWebhookVerifier({ keys: createJwkCache({ fetchJwk }) });
-    await expect(
-      verifier.verify(signedDelivery({ key: key1, body, transmissionTime: now })),
-    ).resolves.toMatchObject({
-      kid: "key1",
+    const client = createChatGatewayClient({
+      baseUrl: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+      apiKey: "k",
+      retry: { maxAttempts: 1 },
     });
-    await verifier.verify(signedDelivery({ key: key1, body, transmissionTime: now }));
-    const unknown = createSigningKey("key9");
-    expect(await codeOf(verifier.verify(signedDelivery({ key: unknown, body, transmissionTime: now })))).toBe(
-      "BATON_ERR_WEBHOOK_KEY_UNAVAILABLE",
-    );
-    expect(requested).toEqual(["/chat-gateway/v1/jwk/key1/public", "/chat-gateway/v1/jwk/key9/public"]);
+    const now = Date.now();
+    const verifier = createWebhookVerifier({
+      keys: createJwkCache({ fetchJwk: (kid) => client.jwk.getPublicJwk(kid) }),
+    });
+    try {
+      await expect(
+        verifier.verify(signedDelivery({ key: key1, body, transmissionTime: now })),
+      ).resolves.toMatchObject({ kid: "key1" });
+      await verifier.verify(signedDelivery({ key: key1, body, transmissionTime: now }));
+      const unknown = createSigningKey("key9");
+      const unknownDelivery = () =>
+        verifier.verify(signedDelivery({ key: unknown, body, transmissionTime: now }));
+      expect(await codeOf(unknownDelivery())).toBe("BATON_ERR_WEBHOOK_SIGNATURE_INVALID");
+      expect(await codeOf(unknownDelivery())).toBe("BATON_ERR_WEBHOOK_SIGNATURE_INVALID");
+      const down = { ...unknown, kid: "key500" };
+      expect(await codeOf(verifier.verify(signedDelivery({ key: down, body, transmissionTime: now })))).toBe(
+        "BATON_ERR_WEBHOOK_KEY_UNAVAILABLE",
+      );
+      expect(requested).toEqual([
+        "/chat-gateway/v1/jwk/key1/public",
+        "/chat-gateway/v1/jwk/key9/public",
+        "/chat-gateway/v1/jwk/key500/public",
+      ]);
+    } finally {
+      await client.close();
+    }
   });
 });
