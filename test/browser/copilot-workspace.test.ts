@@ -4,7 +4,6 @@ import { describe, expect, it } from "vitest";
 import { maybeScreenshot, useBrowser } from "../factories/browser.ts";
 import { demoCopilotFlow, repoKnowledge, startEmbedded } from "../factories/embedded-gateway.ts";
 import { simulatorAgent } from "../factories/simulator-agent.ts";
-import { waitFor } from "../factories/wait-for.ts";
 import { connectWebchat } from "../factories/webchat-client.ts";
 
 const browser = useBrowser();
@@ -27,14 +26,7 @@ describe("the Agent Copilot workspace, as an 8x8 agent in a real browser", () =>
     await chat.waitForMessage((m) => m.source === "bot" && m.seq > 2);
     await chat.say("talk to a human");
     const conversation = await agent.waitForConversation((c) => c.user?.userId === "erika");
-    const link = await waitFor(
-      async () =>
-        (await agent.messages(conversation.id))
-          .map((m) => m.text.match(/https?:\/\/\S+\/copilot\/\?\S+/)?.[0])
-          .find((url) => url !== undefined),
-      10_000,
-      "the copilot link at the agent",
-    );
+    const link = await agent.copilotLink(conversation.id);
 
     // The agent console shows the link as a link.
     const console = await browser.page();

@@ -54,14 +54,7 @@ describe("credentials by role", () => {
     await chat.waitForMessage((m) => m.source === "bot");
     await chat.say("talk to a human");
     const conversation = await agent.waitForConversation((c) => c.user?.userId === "mallory");
-    const link = await waitFor(
-      async () =>
-        (await agent.messages(conversation.id))
-          .map((m) => m.text.match(/https?:\/\/\S+\/copilot\/\?\S+/)?.[0])
-          .find((url) => url !== undefined),
-      10_000,
-      "the copilot link at the agent",
-    );
+    const link = await agent.copilotLink(conversation.id);
     // The link the agent receives always carries the signed token, next to the parameters people know.
     const params = new URL(link).searchParams;
     expect([...params.keys()]).toEqual(["userId", "sessionId", "URLToken", "auth"]);

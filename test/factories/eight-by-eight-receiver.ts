@@ -1,4 +1,5 @@
-import { afterAll, beforeAll, onTestFinished } from "vitest";
+import { afterAll, beforeAll, expect, onTestFinished } from "vitest";
+import { BatonError } from "../../src/errors/index.ts";
 import {
   createWebhookReceiver,
   type WebhookReceiverOptions,
@@ -105,4 +106,14 @@ export async function createReceiverHarness(overrides: Partial<WebhookReceiverOp
     now: () => now,
     advanceClock: (ms: number) => void (now += ms),
   };
+}
+
+/** The BatonError a request was refused with (fails the test when it was not refused with one). */
+export async function rejectionOf(promise: Promise<unknown>): Promise<BatonError> {
+  const error: unknown = await promise.then(
+    () => undefined,
+    (thrown: unknown) => thrown,
+  );
+  expect(error).toBeInstanceOf(BatonError);
+  return error as BatonError;
 }

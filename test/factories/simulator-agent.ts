@@ -58,6 +58,17 @@ export function simulatorAgent(simulator: Simulator) {
       };
       return body.messages;
     },
+    /** The Copilot workspace link the gateway posted into the conversation for the agent, once it is there. */
+    copilotLink(conversationId: string, timeoutMs = 10_000): Promise<string> {
+      return waitFor(
+        async () =>
+          (await this.messages(conversationId))
+            .map((m) => m.text.match(/https?:\/\/\S+\/copilot\/\?\S+/)?.[0])
+            .find((url) => url !== undefined),
+        timeoutMs,
+        "the copilot link at the agent",
+      );
+    },
     typing: (conversationId: string) => control("POST", `/conversations/${conversationId}/typing`, {}),
     transfer: (conversationId: string, queueId: string) =>
       control("POST", `/conversations/${conversationId}/transfer`, { queueId }),

@@ -1,9 +1,11 @@
-import { Writable } from "node:stream";
 import { describe, expect, it } from "vitest";
-import { BatonError } from "../../../src/errors/index.ts";
-import { createLogger } from "../../../src/telemetry/logger.ts";
-import { createReceiverHarness, shareReceiverStoreInFile } from "../../factories/eight-by-eight-receiver.ts";
+import {
+  createReceiverHarness,
+  rejectionOf,
+  shareReceiverStoreInFile,
+} from "../../factories/eight-by-eight-receiver.ts";
 import { signedDelivery, type SigningKey } from "../../factories/eight-by-eight-webhooks.ts";
+import { capturedLogger } from "../runtime/runtime-test-kit.ts";
 
 shareReceiverStoreInFile();
 
@@ -14,30 +16,9 @@ const event = {
   data: { memberType: "agent", change: "joined", id: "ag1" },
 };
 
-async function rejectionOf(promise: Promise<unknown>): Promise<BatonError> {
-  const error: unknown = await promise.then(
-    () => undefined,
-    (thrown: unknown) => thrown,
-  );
-  expect(error).toBeInstanceOf(BatonError);
-  return error as BatonError;
-}
-
 /** The issuer's key material under another kid: a forger who picks kids at will. */
 function withKid(key: SigningKey, kid: string): SigningKey {
   return { ...key, kid };
-}
-
-function capturedLines() {
-  const lines: Record<string, unknown>[] = [];
-  const destination = new Writable({
-    write(chunk: Buffer, _encoding, done) {
-      for (const line of chunk.toString("utf8").split("\n"))
-        if (line.trim() !== "") lines.push(JSON.parse(line) as Record<string, unknown>);
-      done();
-    },
-  });
-  return { lines, logger: createLogger({ destination, level: "debug" }) };
 }
 
 describe("8x8 webhook receiver: forged key ids cost little", () => {
@@ -112,7 +93,7 @@ describe("8x8 webhook receiver: forged key ids cost little", () => {
   });
 
   it("writes exactly one warn line per rejection, whatever the reason", async () => {
-    const { lines, logger } = capturedLines();
+    const { lines, logger } = capturedLogger();
     const h = await createReceiverHarness({ logger });
     const signature = (key: SigningKey, transmissionTime = h.now()) =>
       signedDelivery({ key, body: event, transmissionTime });

@@ -1,6 +1,9 @@
 import { describe, expect, it } from "vitest";
-import { BatonError } from "../../../src/errors/index.ts";
-import { createReceiverHarness, shareReceiverStoreInFile } from "../../factories/eight-by-eight-receiver.ts";
+import {
+  createReceiverHarness,
+  rejectionOf,
+  shareReceiverStoreInFile,
+} from "../../factories/eight-by-eight-receiver.ts";
 import { createSigningKey, signedDelivery } from "../../factories/eight-by-eight-webhooks.ts";
 
 shareReceiverStoreInFile();
@@ -11,15 +14,6 @@ const joined = {
   timestamp: 1767225655001,
   data: { memberType: "agent", change: "joined", id: "agQx81pLrT0mVbE3" },
 };
-
-async function rejectionOf(promise: Promise<unknown>): Promise<BatonError> {
-  const error: unknown = await promise.then(
-    () => undefined,
-    (thrown: unknown) => thrown,
-  );
-  expect(error).toBeInstanceOf(BatonError);
-  return error as BatonError;
-}
 
 describe("8x8 webhook receiver: only genuine 8x8 events get in", () => {
   it("accepts a signed event, stores it before answering, and hands it on as the domain event", async () => {
