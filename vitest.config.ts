@@ -2,7 +2,8 @@ import { defineConfig } from "vitest/config";
 
 /**
  * Test tiers. `npm test` runs `unit` (no external service, no network); `npm run test:services` needs the
- * PostgreSQL and Redis of BATON_TEST_POSTGRES_URL / BATON_TEST_REDIS_URL; `browser` needs Debian's chromium.
+ * PostgreSQL and Redis of BATON_TEST_POSTGRES_URL / BATON_TEST_REDIS_URL; `browser` needs Debian's chromium;
+ * `fuzz` (`npm run test:fuzz`) runs the fast-check suite, BATON_FUZZ_RUNS cases per property.
  */
 export default defineConfig({
   test: {
@@ -39,6 +40,15 @@ export default defineConfig({
           testTimeout: 30_000,
           hookTimeout: 30_000,
           fileParallelism: false,
+        },
+      },
+      {
+        test: {
+          name: "fuzz",
+          include: ["test/fuzz/**/*.fuzz.test.ts"],
+          globalSetup: ["test/fuzz/global-setup.ts"],
+          testTimeout: 600_000,
+          hookTimeout: 60_000,
         },
       },
     ],

@@ -10,7 +10,8 @@ import { registerWebchatPage } from "./channels/webchat/page.ts";
 import { registerWebchatChannel, type WebchatDeps } from "./channels/webchat/socket.ts";
 import { createConversationService, type ConversationService } from "./conversation/service.ts";
 import type { EndpointRuntime } from "./conversation/types.ts";
-import type { LoadedConfig } from "./config/index.ts";
+import type { BatonConfig, LoadedConfig } from "./config/index.ts";
+import { createSessionAdmission } from "./channels/rate-limit.ts";
 import { createAi, type AiService, type KnowledgeIndex } from "./copilot/ai/index.ts";
 import { emptyKnowledgeIndex, loadKnowledgeFolder } from "./copilot/knowledge/index.ts";
 import { redact } from "./copilot/redaction.ts";
@@ -103,6 +104,8 @@ export async function createGateway(loaded: LoadedConfig, options: GatewayOption
       metrics,
       providers,
       bodyLimit: config.server.bodyLimit,
+      trustProxy: config.server.trustProxy,
+      tokenRoutesPerMinute: config.server.limits.tokenRoutesPerMinute,
       readiness: [
         { name: "store", check: () => store.ping() },
         { name: "bus", check: () => bus.ping() },
@@ -164,6 +167,7 @@ export async function createGateway(loaded: LoadedConfig, options: GatewayOption
       links,
       options,
       apiSecrets: sessionApiSecrets(config.endpoints),
+      config,
     });
     for (const provider of providers.values()) {
       await provider.start({
@@ -236,20 +240,32 @@ async function registerChannels(
     readonly options: GatewayOptions;
     /** Per endpoint id, the secrets that open inject/notify (none: both are refused). */
     readonly apiSecrets: ReadonlyMap<string, readonly string[]>;
+    readonly config: BatonConfig;
   },
 ): Promise<void> {
-  const { endpoints, service, webhook, store, bus, logger, copilot, links, options, apiSecrets } = parts;
+  const { endpoints, service, webhook, store, bus, logger, copilot, links, options, apiSecrets, config } =
+    parts;
+  // One count of new sessions per address for the web chat and the REST channel.
+  const sessions = createSessionAdmission({ store, perMinute: config.server.limits.sessionsPerMinute });
   await registerWebchatChannel(app, {
     endpoints,
     conversations: service,
     store,
     bus,
     logger,
+    sessions,
+    framesPerMinute: config.server.limits.webchatFramesPerMinute,
     ...options.webchat,
   });
-  registerRestChannel(app, { endpoints, conversations: service, apiSecrets });
+  registerRestChannel(app, { endpoints, conversations: service, apiSecrets, sessions });
   webhook.register(app, service);
-  await registerWebchatPage(app, endpoints);
+  await registerWebchatPage(app, endpoints, {
+    frameAncestors: config.webchat.frameAncestors,
+    // Agents' attachments come from the provider's hosts; a plain-http one (the simulator) is named here.
+    imageOrigins: [...new Set(Object.values(config.providers).map((p) => new URL(p.baseUrl).origin))].filter(
+      (origin) => origin.startsWith("http:"),
+    ),
+  });
   // One check and one refusal count for the page and the socket.
   const access = createCopilotAccess({
     endpoints,
@@ -261,7 +277,10 @@ async function registerChannels(
       : { maxFailuresPerMinute: options.copilot.maxFailuresPerMinute }),
   });
   await registerCopilotChannel(app, { bus, runner: copilot, access, logger });
-  await registerCopilotPage(app, access, options.copilot?.dist);
+  await registerCopilotPage(app, access, options.copilot?.dist, {
+    frameAncestors: config.copilot.frameAncestors,
+    iframeOrigins: config.copilot.iframeOrigins,
+  });
 }
 
 /** One structured log line per provider event (the ids, never the content). */

@@ -4,6 +4,7 @@ import type { BatonConfig } from "../config/index.ts";
 import type { EndpointRuntime } from "../conversation/types.ts";
 import { BatonError } from "../errors/index.ts";
 import { loadFlowFile } from "../flow/index.ts";
+import { iframeOriginIssues } from "../flow/iframe-origins.ts";
 import { checkFlowHandovers } from "../handover/capabilities.ts";
 import type { HandoverProvider } from "../providers/port.ts";
 import { resolveLocale } from "../i18n/catalog.ts";
@@ -43,6 +44,12 @@ export async function loadEndpoints(
         : await loadFlowFile(resolve(baseDir, endpoint.copilot.flow), (path) => readFile(path, "utf8"), {
             kind: "copilot",
           });
+    if (copilotFlow !== undefined) {
+      // An iFrame tile may show only the applications the operator listed (they are also the page's CSP).
+      const issues = iframeOriginIssues(copilotFlow, config.copilot.iframeOrigins);
+      if (issues.length > 0)
+        throw new BatonError("BATON_ERR_FLOW_INVALID", { file: copilotFlow.file, issues });
+    }
     endpoints.set(id, {
       id,
       channel: endpoint.channel,

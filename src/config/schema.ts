@@ -1,3 +1,4 @@
+import { isIP } from "node:net";
 import { z } from "zod";
 
 /** Ids of providers and endpoints appear in URLs and logs, so they are kept simple. */
@@ -62,6 +63,52 @@ function serverSecret(expected: string) {
     .max(1024, { error: "a secret of at most 1024 characters" })
     .optional();
 }
+
+/**
+ * A CSP source for `frame-ancestors` / `frame-src`: `'self'`, `'none'`, or an http(s) origin (a `*.` host
+ * wildcard allowed). Paths and other keywords are refused: they would either mean nothing there or widen it.
+ */
+const cspOrigin = z.string().refine((v) => v === "'self'" || v === "'none'" || httpOriginPattern.test(v), {
+  error: "'self', 'none' or an origin like https://agent.example.com (https://*.example.com for subdomains)",
+});
+const httpOriginPattern = /^https?:\/\/(\*\.)?[A-Za-z0-9.-]+(:\d{1,5})?$/;
+
+/** An exact http(s) origin (scheme, host, port; no path), as `new URL(...).origin` writes it. */
+const exactOrigin = z
+  .string()
+  .refine(
+    (v) => {
+      try {
+        const url = new URL(v);
+        return (
+          (url.protocol === "http:" || url.protocol === "https:") &&
+          !url.hostname.includes("*") &&
+          url.origin === v.replace(/\/$/, "")
+        );
+      } catch {
+        return false;
+      }
+    },
+    { error: "an origin like https://crm.example.com (scheme, host and port only)" },
+  )
+  .transform((v) => new URL(v).origin);
+
+/** An IP address or CIDR range, or one of proxy-addr's names for a range (loopback, linklocal, uniquelocal). */
+const proxyAddress = z.string().refine(
+  (v) => {
+    if (v === "loopback" || v === "linklocal" || v === "uniquelocal") return true;
+    const [address = "", bits, ...rest] = v.split("/");
+    const family = isIP(address);
+    if (family === 0 || rest.length > 0) return false;
+    if (bits === undefined) return true;
+    const n = Number(bits);
+    return /^\d{1,3}$/.test(bits) && n <= (family === 4 ? 32 : 128);
+  },
+  { error: "an IP address or CIDR range (10.0.0.0/8), or loopback, linklocal, uniquelocal" },
+);
+
+/** Requests per minute, per client address or connection; 0 would refuse everything, so at least 1. */
+const perMinute = (fallback: number) => z.int().min(1).max(1_000_000).default(fallback);
 
 const endpoint = z.strictObject({
   channel: z.enum(["webchat", "rest", "webhook", "8x8"], { error: "one of webchat, rest, webhook, 8x8" }),
@@ -139,6 +186,17 @@ const copilot = z.strictObject({
       phoneNumbers: z.boolean().default(true),
     })
     .prefault({}),
+  /**
+   * Origins an iFrame tile may show (`https://crm.example.com`): a copilot flow whose literal iframeTile URL
+   * has another origin is refused when it loads, a templated one shows a tile problem instead. They are the
+   * Copilot page's CSP `frame-src` as well. Empty (the default): only the workspace's own origin.
+   */
+  iframeOrigins: z.array(exactOrigin).max(100).default([]),
+  /**
+   * Who may embed the Copilot page in a frame (CSP `frame-ancestors`): 8x8's agent desktop shows it in a
+   * frame, so its origin belongs here. Default `'self'` and `https://*.8x8.com`.
+   */
+  frameAncestors: z.array(cspOrigin).min(1).max(100).default(["'self'", "https://*.8x8.com"]),
   /** The workspace link posted to the agent when a handover starts. */
   link: z
     .strictObject({
@@ -187,6 +245,38 @@ export const configSchema = z.strictObject({
        * the port away from the public internet (the metrics name providers and endpoints and show traffic).
        */
       metricsToken: serverSecret("a token of at least 32 characters (write it as ${VAR})"),
+      /**
+       * Whether `X-Forwarded-For` names the client (Fastify's `trustProxy`): `false` (default: the TCP peer
+       * is the client), `true` (trust every proxy: only when nothing reaches Baton but through them), a hop
+       * count, or the proxies' addresses / CIDR ranges. Rate limits count per client address, so behind a
+       * proxy without it every client shares the proxy's address.
+       */
+      trustProxy: z
+        .union([z.boolean(), z.int().min(1).max(100), z.array(proxyAddress).min(1).max(100)], {
+          error: "true, false, a hop count, or a list of proxy addresses / CIDR ranges",
+        })
+        .default(false),
+      /**
+       * Abuse limits, counted per instance in a sliding minute (docs/security.md, Abuse limits). Generous on
+       * purpose: they stop floods, not people; raise them when many clients share one address.
+       */
+      limits: z
+        .strictObject({
+          /** Calls of the token routes (REST turn, inject, notify, bot API) per client address. */
+          tokenRoutesPerMinute: perMinute(1200),
+          /** New sessions (web chat hello, REST turn for an unknown session) per client address. */
+          sessionsPerMinute: perMinute(300),
+          /** Frames one web chat connection may send. */
+          webchatFramesPerMinute: perMinute(600),
+        })
+        .prefault({}),
+    })
+    .prefault({}),
+  /** The web chat page (`GET /`). */
+  webchat: z
+    .strictObject({
+      /** Who may show the page in a frame (CSP `frame-ancestors`). Default: the page's own origin only. */
+      frameAncestors: z.array(cspOrigin).min(1).max(100).default(["'self'"]),
     })
     .prefault({}),
   store: z
@@ -215,4 +305,5 @@ export type ProviderConfig = BatonConfig["providers"][string];
 export type EightByEightProviderConfig = Extract<ProviderConfig, { type: "8x8" }>;
 export type EndpointConfig = BatonConfig["endpoints"][string];
 export type CopilotConfig = BatonConfig["copilot"];
+export type ServerLimits = BatonConfig["server"]["limits"];
 export type CopilotAiConfig = NonNullable<CopilotConfig["ai"]>;

@@ -31,10 +31,18 @@ export const errorCatalog = {
   // http (generic)
   BATON_ERR_HTTP_NOT_FOUND: { message: "No such route.", status: 404 },
   BATON_ERR_HTTP_BAD_REQUEST: { message: "The request is not valid.", status: 400 },
+  BATON_ERR_HTTP_UPGRADE_REQUIRED: {
+    message: "This route is a WebSocket: connect with an upgrade request.",
+    status: 426,
+  },
   BATON_ERR_HTTP_BODY_TOO_LARGE: { message: "The request body is too large.", status: 413 },
   BATON_ERR_HTTP_UNSUPPORTED_MEDIA_TYPE: {
     message: "The request's content type is not supported.",
     status: 415,
+  },
+  BATON_ERR_HTTP_RATE_LIMITED: {
+    message: "Too many requests from this address; try again in a minute.",
+    status: 429,
   },
   BATON_ERR_INPUT_TOO_DEEP: {
     message: "The JSON input nests arrays and objects too deeply.",
@@ -122,6 +130,16 @@ export const errorCatalog = {
     message: "The web chat frame is not valid.",
     status: 400,
     wsClose: 4400,
+  },
+  BATON_ERR_SESSION_RATE_LIMITED: {
+    message: "Too many new sessions from this address; try again in a minute.",
+    status: 429,
+    wsClose: 4429,
+  },
+  BATON_ERR_WEBCHAT_RATE_LIMITED: {
+    message: "Too many frames on this web chat connection; slow down.",
+    status: 429,
+    wsClose: 4429,
   },
   BATON_ERR_WEBCHAT_NOT_BUILT: {
     message: "The web chat page is not built: run `npm run build:web` (npm start does it).",

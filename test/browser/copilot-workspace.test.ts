@@ -39,6 +39,11 @@ describe("the Agent Copilot workspace, as an 8x8 agent in a real browser", () =>
 
     const page = await browser.page();
     await page.setViewportSize({ width: 1440, height: 900 });
+    // The workspace's CSP (src/channels/copilot/page.ts) must allow the app and its HTML tiles.
+    const violations: string[] = [];
+    page.on("console", (message) => {
+      if (message.text().includes("Content Security Policy")) violations.push(message.text());
+    });
     await page.goto(link.replace("//localhost:", "//127.0.0.1:"));
     const transcript = page.getByTestId("tile-transcript");
     await expect.poll(() => transcript.innerText()).toContain("get a refund");
@@ -92,6 +97,7 @@ describe("the Agent Copilot workspace, as an 8x8 agent in a real browser", () =>
     unsigned.searchParams.delete("auth");
     const wrong = new URL(link.replace("//localhost:", "//127.0.0.1:"));
     wrong.searchParams.set("URLToken", "0".repeat(64));
+    expect(violations).toEqual([]);
     for (const refused of [unsigned, wrong]) {
       const forbidden = await browser.page();
       const answer = await forbidden.goto(refused.toString());

@@ -15,6 +15,11 @@ describe("the npm start demo, as two people in a real browser", () => {
     const { gateway, simulator } = await startEmbedded();
 
     const chat = await browser.page();
+    // The page's CSP (src/channels/webchat/page.ts) must allow everything the page does.
+    const violations: string[] = [];
+    chat.on("console", (message) => {
+      if (message.text().includes("Content Security Policy")) violations.push(message.text());
+    });
     await chat.goto(`${gateway.url}/`);
     await expect.poll(() => chat.getByTestId("message-bot").first().innerText()).toContain("demo bot");
     await chat.getByTestId("quick-reply").filter({ hasText: "Opening hours" }).click();
@@ -55,5 +60,6 @@ describe("the npm start demo, as two people in a real browser", () => {
       .poll(() => chat.getByTestId("message-bot").last().innerText(), { timeout: 15_000 })
       .toContain("Welcome back");
     await expect.poll(() => chat.getByTestId("handover-banner").isVisible()).toBe(false);
+    expect(violations).toEqual([]);
   });
 });

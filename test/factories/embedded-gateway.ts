@@ -58,6 +58,10 @@ export async function startEmbedded(
     endpoints?: Record<string, unknown>;
     /** Copilot gateway options (AI, knowledge, refusals per minute). */
     gatewayCopilot?: GatewayOptions["copilot"];
+    /** More of the config's `server:` section (trustProxy, limits). */
+    server?: Record<string, unknown>;
+    /** The config's `webchat:` section. */
+    webchat?: Record<string, unknown>;
   } = {},
 ): Promise<EmbeddedSetup> {
   const simulator = await createSimulator({ retry: { baseDelayMs: 20 }, ...options.simulator });
@@ -71,7 +75,8 @@ export async function startEmbedded(
   await client.close();
   const channelId = setup.channel!.id;
   const config = validateConfig({
-    server: { port, host: "127.0.0.1" },
+    server: { port, host: "127.0.0.1", ...options.server },
+    ...(options.webchat === undefined ? {} : { webchat: options.webchat }),
     store: options.store ?? "pglite://memory",
     ...(options.bus === undefined ? {} : { bus: options.bus }),
     providers: {

@@ -2,6 +2,7 @@ import { z } from "zod";
 import { findEndpointByToken } from "../../conversation/endpoint-directory.ts";
 import type { EndpointRuntime } from "../../conversation/types.ts";
 import { BatonError } from "../../errors/index.ts";
+import { clientId } from "../input-schemas.ts";
 import type { Store, StoredSession } from "../../store/types.ts";
 import type { Logger } from "../../telemetry/logger.ts";
 import type { CopilotLinks } from "./links.ts";
@@ -17,10 +18,11 @@ export interface CopilotAccessDeps {
   readonly clock?: () => number;
 }
 
-const idParam = z.string().min(1).max(256);
+// The same rule as every channel's ids: a link naming an id no channel could have created (a NUL, a space)
+// is refused like any other bad link, before the store is asked.
 const accessQuery = z.object({
-  userId: idParam,
-  sessionId: idParam,
+  userId: clientId,
+  sessionId: clientId,
   URLToken: z.string().max(128),
   auth: z.string().min(1).max(4096),
 });
@@ -33,7 +35,8 @@ const accessQuery = z.object({
  * page carries the token, the user knows their own ids), so only `auth` makes the link the agent's.
  *
  * Every refusal is the same BATON_ERR_COPILOT_ACCESS_DENIED, so nothing tells which part was wrong; after
- * too many refusals from one address it gets BATON_ERR_COPILOT_RATE_LIMITED for a minute, good links included.
+ * too many refusals from one address its further bad links get BATON_ERR_COPILOT_RATE_LIMITED until the
+ * minute moves on. Valid links are never refused by the limit.
  */
 export function createCopilotAccess(deps: CopilotAccessDeps) {
   const limiter = createFailureLimiter({
@@ -60,9 +63,11 @@ export function createCopilotAccess(deps: CopilotAccessDeps) {
      * error (the store is down) is not a refusal and is not counted.
      */
     async open(query: unknown, address: string): Promise<StoredSession> {
-      if (limiter.blocked(address)) throw new BatonError("BATON_ERR_COPILOT_RATE_LIMITED");
+      // The credential first: a valid link opens however many refusals its address had, so one client's
+      // bad links (or a scanner behind the agents' proxy) never lock out an agent.
       const session = await sessionFor(query);
       if (session === undefined) {
+        if (limiter.blocked(address)) throw new BatonError("BATON_ERR_COPILOT_RATE_LIMITED");
         limiter.fail(address);
         deps.logger.info({ address }, "copilot link refused");
         throw new BatonError("BATON_ERR_COPILOT_ACCESS_DENIED");

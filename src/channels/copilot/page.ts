@@ -1,12 +1,50 @@
 import { readFile } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
 import fastifyStatic from "@fastify/static";
+import type {} from "@fastify/helmet";
 import type { FastifyInstance } from "fastify";
 import { BatonError } from "../../errors/index.ts";
 import type { CopilotAccess } from "./access.ts";
 
 /** Where `npm run build` puts the workspace app (web/copilot). */
 export const copilotDist = fileURLToPath(new URL("../../../dist/web/copilot/", import.meta.url));
+
+export interface CopilotPageHeaders {
+  /** `copilot.frameAncestors`: who may embed the workspace (8x8's agent desktop). */
+  readonly frameAncestors: readonly string[];
+  /** `copilot.iframeOrigins`: what iFrame tiles may show. */
+  readonly iframeOrigins: readonly string[];
+}
+
+/**
+ * The workspace's CSP. The app is one script and one stylesheet from /copilot/assets/ and a socket to the
+ * same origin. HTML tiles are `srcdoc` iframes, and a srcdoc document runs under its parent's policy: their
+ * SDK and the flow's HTML are inline scripts and styles, so scripts and styles allow 'unsafe-inline' (the app
+ * itself has none, and React escapes what it shows; the tiles stay sandboxed in an opaque origin). iFrame
+ * tiles load only the configured `copilot.iframeOrigins` (`'none'` without any). Images: the same origin,
+ * data: and https (an identity tile's picture is any URL the flow gives). X-Frame-Options is left out: it
+ * cannot name 8x8's desktop; frame-ancestors does.
+ */
+function copilotPageHelmet(headers: CopilotPageHeaders) {
+  return {
+    contentSecurityPolicy: {
+      useDefaults: false,
+      directives: {
+        defaultSrc: ["'none'"],
+        scriptSrc: ["'self'", "'unsafe-inline'"],
+        styleSrc: ["'self'", "'unsafe-inline'"],
+        connectSrc: ["'self'"],
+        imgSrc: ["'self'", "data:", "https:"],
+        frameSrc: headers.iframeOrigins.length === 0 ? ["'none'"] : [...headers.iframeOrigins],
+        formAction: ["'none'"],
+        baseUri: ["'none'"],
+        objectSrc: ["'none'"],
+        frameAncestors: [...headers.frameAncestors],
+      },
+    },
+    xFrameOptions: false,
+  } as const;
+}
 
 /**
  * Serves the workspace app at `/copilot/` and its assets under `/copilot/assets/` (code only, no data). The
@@ -19,6 +57,7 @@ export async function registerCopilotPage(
   app: FastifyInstance,
   access: CopilotAccess,
   dist: string = copilotDist,
+  headers: CopilotPageHeaders = { frameAncestors: ["'self'"], iframeOrigins: [] },
 ): Promise<void> {
   await app.register(fastifyStatic, {
     root: `${dist}assets`,
@@ -26,7 +65,7 @@ export async function registerCopilotPage(
     index: false,
     decorateReply: false,
   });
-  app.get("/copilot/", async (request, reply) => {
+  app.get("/copilot/", { helmet: copilotPageHelmet(headers) }, async (request, reply) => {
     await access.open(request.query, request.ip);
     let html: string;
     try {

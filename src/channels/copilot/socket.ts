@@ -5,6 +5,7 @@ import { z } from "zod";
 import type { Bus } from "../../bus/types.ts";
 import { emptyWorkspace } from "../../copilot/default-grid.ts";
 import { copilotTopic, type CopilotRunner } from "../../copilot/runner.ts";
+import { upgradeRequired } from "../webchat/socket.ts";
 import { BatonError, errorCatalog, isBatonError } from "../../errors/index.ts";
 import type { CopilotServerFrame } from "../../protocol/copilot.ts";
 import type { StoredSession } from "../../store/types.ts";
@@ -51,18 +52,23 @@ export async function registerCopilotChannel(app: FastifyInstance, deps: Copilot
   if (!app.hasDecorator("websocketServer"))
     await app.register(websocket, { options: { maxPayload: maxFrameBytes } });
 
-  app.get("/copilot/ws", { websocket: true }, (socket, request) => {
-    deps.access.open(request.query, request.ip).then(
-      (session) => new CopilotConnection(socket, session, deps).start(),
-      (error: unknown) => {
-        if (isBatonError(error)) {
-          refuse(socket, error);
-          return;
-        }
-        deps.logger.error({ err: error }, "copilot access check failed");
-        refuse(socket, new BatonError("BATON_ERR_SERVER_INTERNAL"));
-      },
-    );
+  app.route({
+    method: "GET",
+    url: "/copilot/ws",
+    handler: () => Promise.reject(upgradeRequired()),
+    wsHandler: (socket, request) => {
+      deps.access.open(request.query, request.ip).then(
+        (session) => new CopilotConnection(socket, session, deps).start(),
+        (error: unknown) => {
+          if (isBatonError(error)) {
+            refuse(socket, error);
+            return;
+          }
+          deps.logger.error({ err: error }, "copilot access check failed");
+          refuse(socket, new BatonError("BATON_ERR_SERVER_INTERNAL"));
+        },
+      );
+    },
   });
 }
 

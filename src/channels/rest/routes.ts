@@ -6,6 +6,7 @@ import type { ConversationService } from "../../conversation/service.ts";
 import type { EndpointRuntime } from "../../conversation/types.ts";
 import { BatonError } from "../../errors/index.ts";
 import { describeIssue, notifyBody, userInputBody } from "../input-schemas.ts";
+import type { SessionAdmission } from "../rate-limit.ts";
 import { bearerToken, matchesSecret } from "../../utils/bearer.ts";
 
 export interface RestDeps {
@@ -13,7 +14,12 @@ export interface RestDeps {
   readonly conversations: ConversationService;
   /** Per endpoint id, the secrets that open inject/notify (sessionApiSecrets); an endpoint absent has none. */
   readonly apiSecrets: ReadonlyMap<string, readonly string[]>;
+  /** Counts the sessions a turn creates per client address (server.limits.sessionsPerMinute). */
+  readonly sessions?: SessionAdmission;
 }
+
+/** Limited per client address (server/app.ts, server.limits.tokenRoutesPerMinute). */
+const tokenRoute = { config: { tokenRoute: true } };
 
 type TokenParams = { Params: { urlToken: string } };
 
@@ -47,20 +53,25 @@ export function sessionApiSecrets(
  * (or a webhook endpoint's callbackSecret), checked before the body is read: a refused call changes nothing.
  */
 export function registerRestChannel(app: FastifyInstance, deps: RestDeps): void {
-  app.post<TokenParams>("/endpoints/:urlToken", async (request) => {
+  app.post<TokenParams>("/endpoints/:urlToken", tokenRoute, async (request) => {
     const endpoint = endpointFor(deps, request.params.urlToken);
     const body = parse(userInputBody, request.body);
+    await deps.sessions?.admit(request.ip, {
+      endpointId: endpoint.id,
+      userId: body.userId,
+      sessionId: body.sessionId,
+    });
     const result = await deps.conversations.userInput({ endpointId: endpoint.id, ...body });
     return { sessionKey: result.sessionKey, outputs: result.outputs };
   });
 
-  app.post<TokenParams>("/inject/:urlToken", async (request, reply) => {
+  app.post<TokenParams>("/inject/:urlToken", tokenRoute, async (request, reply) => {
     const endpoint = authorizeSessionApi(deps, request, reply);
     const body = parse(userInputBody, request.body);
     return { outputs: await deps.conversations.inject({ endpointId: endpoint.id, ...body }) };
   });
 
-  app.post<TokenParams>("/notify/:urlToken", async (request, reply) => {
+  app.post<TokenParams>("/notify/:urlToken", tokenRoute, async (request, reply) => {
     const endpoint = authorizeSessionApi(deps, request, reply);
     const body = parse(notifyBody, request.body);
     return { message: await deps.conversations.notify({ endpointId: endpoint.id, ...body }) };

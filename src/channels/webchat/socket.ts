@@ -12,6 +12,7 @@ import type { Store, StoredMessage, StoredSession } from "../../store/types.ts";
 import type { Logger } from "../../telemetry/logger.ts";
 import { exceedsJsonDepth, tooDeep } from "../../utils/text-hygiene.ts";
 import { describeIssue, maxBase64Length, webchatClientFrame } from "../input-schemas.ts";
+import { createWindowLimiter, type SessionAdmission, type WindowLimiter } from "../rate-limit.ts";
 import { createPresence } from "./presence.ts";
 
 export interface WebchatDeps {
@@ -22,6 +23,10 @@ export interface WebchatDeps {
   readonly logger: Logger;
   /** How long a user may be without a connection before the agent hears "the user left" (reloads). */
   readonly disconnectGraceMs?: number;
+  /** Counts the sessions a hello creates per client address (server.limits.sessionsPerMinute). */
+  readonly sessions?: SessionAdmission;
+  /** Frames one connection may send in a minute (server.limits.webchatFramesPerMinute, default 600). */
+  readonly framesPerMinute?: number;
 }
 
 /**
@@ -35,6 +40,8 @@ const maxFrameContentBytes = 1024 * 1024;
  */
 const maxFrameBytes = maxFrameContentBytes + maxBase64Length;
 const helloTimeoutMs = 15_000;
+/** Frames over the limit answered with an error before the socket is closed with 4429 (the client kept on). */
+const refusedFramesBeforeClose = 10;
 
 /**
  * The web chat channel: `GET /endpoints/{urlToken}/ws`. After `hello` the socket gets exactly the messages
@@ -57,18 +64,19 @@ export async function registerWebchatChannel(app: FastifyInstance, deps: Webchat
   });
   app.addHook("onClose", () => presence.close());
 
-  app.get<{ Params: { urlToken: string } }>(
-    "/endpoints/:urlToken/ws",
-    { websocket: true },
-    (socket, request) => {
+  app.route<{ Params: { urlToken: string } }>({
+    method: "GET",
+    url: "/endpoints/:urlToken/ws",
+    handler: () => Promise.reject(upgradeRequired()),
+    wsHandler: (socket, request) => {
       const endpoint = findEndpointByToken(deps.endpoints, request.params.urlToken);
       if (endpoint === undefined) {
         closeWithError(socket, new BatonError("BATON_ERR_ENDPOINT_UNKNOWN", { field: "urlToken" }));
         return;
       }
-      new WebchatConnection(socket, endpoint, deps, presence).start();
+      new WebchatConnection(socket, endpoint, deps, presence, request.ip).start();
     },
-  );
+  });
 }
 
 class WebchatConnection {
@@ -80,13 +88,19 @@ class WebchatConnection {
   /** Message frames at or below this seq were already sent (by the replay); live duplicates are dropped. */
   #sentUpTo = 0;
   #queue: Promise<void> = Promise.resolve();
+  readonly #frames: WindowLimiter;
+  readonly #refused: WindowLimiter;
 
   constructor(
     readonly socket: WebSocket,
     readonly endpoint: EndpointRuntime,
     readonly deps: WebchatDeps,
     readonly presence: ReturnType<typeof createPresence>,
-  ) {}
+    readonly address: string,
+  ) {
+    this.#frames = createWindowLimiter({ max: deps.framesPerMinute ?? 600, windowMs: 60_000 });
+    this.#refused = createWindowLimiter({ max: refusedFramesBeforeClose, windowMs: 60_000 });
+  }
 
   start(): void {
     const helloTimer = setTimeout(() => {
@@ -100,6 +114,11 @@ class WebchatConnection {
         );
     }, helloTimeoutMs);
     this.socket.on("message", (raw: Buffer) => {
+      // Counted on arrival, before parsing or queueing: a flood costs no more than this check.
+      if (!this.#frames.take("frames")) {
+        this.#tooManyFrames();
+        return;
+      }
       // One frame at a time, in arrival order: a message must not overtake the hello before it.
       this.#queue = this.#queue.then(() => this.#onFrame(raw)).catch((error: unknown) => this.#fail(error));
     });
@@ -194,6 +213,16 @@ class WebchatConnection {
     }
   }
 
+  /** An error frame per frame over the limit (it is dropped); 4429 once the client keeps going anyway. */
+  #tooManyFrames(): void {
+    const error = new BatonError("BATON_ERR_WEBCHAT_RATE_LIMITED");
+    if (!this.#refused.take("refused")) {
+      if (!this.#closed && this.socket.readyState === this.socket.OPEN) closeWithError(this.socket, error);
+      return;
+    }
+    this.#send({ type: "error", code: error.code, message: error.message });
+  }
+
   async #hello(
     userId: string,
     sessionId: string,
@@ -201,6 +230,8 @@ class WebchatConnection {
     locale: string | undefined,
   ): Promise<void> {
     if (this.#session !== undefined) return; // one session per socket; a second hello changes nothing
+    // A refused hello (BATON_ERR_SESSION_RATE_LIMITED) is an error frame; the socket stays open for a retry.
+    await this.deps.sessions?.admit(this.address, { endpointId: this.endpoint.id, userId, sessionId });
     const session = await this.deps.conversations.openSession({
       endpointId: this.endpoint.id,
       userId,
@@ -277,6 +308,14 @@ function toFrame(event: SessionStreamEvent): WebchatServerFrame {
     case "typing":
       return event;
   }
+}
+
+/** A plain GET on a socket's path: say what it is instead of an empty 404. */
+export function upgradeRequired(): BatonError {
+  return new BatonError("BATON_ERR_HTTP_UPGRADE_REQUIRED", {
+    field: "upgrade",
+    expected: "a WebSocket connection (upgrade: websocket)",
+  });
 }
 
 function errorBody(code: ErrorCode): { code: ErrorCode; message: string } {

@@ -31,6 +31,9 @@ export interface BotApiDeps {
 
 type TokenParams = { Params: { urlToken: string } };
 
+/** Limited per client address (server/app.ts, server.limits.tokenRoutesPerMinute). */
+const tokenRoute = { config: { tokenRoute: true } };
+
 /**
  * The bot API (docs/bot-api.md): how an external bot — an endpoint with channel `webhook` and no flow — hands
  * its users to an agent and takes them back. Its users' messages and the handover events reach the bot at the
@@ -44,7 +47,7 @@ type TokenParams = { Params: { urlToken: string } };
  * time: the URL token alone also opens the user-facing channels, the secret is what only the bot holds.
  */
 export function registerBotApi(app: FastifyInstance, deps: BotApiDeps): void {
-  app.post<TokenParams>("/endpoints/:urlToken/handover", async (request, reply) => {
+  app.post<TokenParams>("/endpoints/:urlToken/handover", tokenRoute, async (request, reply) => {
     const endpoint = authorize(deps, request);
     const body = parse(botHandoverBody, request.body);
     const providerId = body.provider ?? endpoint.providerId;
@@ -71,14 +74,14 @@ export function registerBotApi(app: FastifyInstance, deps: BotApiDeps): void {
     return reply.status(202).send({ handoverId });
   });
 
-  app.delete<TokenParams>("/endpoints/:urlToken/handover", async (request) => {
+  app.delete<TokenParams>("/endpoints/:urlToken/handover", tokenRoute, async (request) => {
     const endpoint = authorize(deps, request);
     // Some HTTP clients cannot send a DELETE body: the ids may come in the query string instead.
     const body = parse(botSessionBody, request.body ?? request.query);
     return deps.conversations.botCloseHandover({ endpointId: endpoint.id, ...body });
   });
 
-  app.post<TokenParams>("/endpoints/:urlToken/handover/inactivity", async (request) => {
+  app.post<TokenParams>("/endpoints/:urlToken/handover/inactivity", tokenRoute, async (request) => {
     const endpoint = authorize(deps, request);
     const { seconds, ...key } = parse(botInactivityBody, request.body);
     return deps.conversations.botSetHandoverInactivity({ endpointId: endpoint.id, ...key }, seconds);
@@ -86,6 +89,7 @@ export function registerBotApi(app: FastifyInstance, deps: BotApiDeps): void {
 
   app.get<{ Params: { urlToken: string; sessionId: string } }>(
     "/endpoints/:urlToken/sessions/:sessionId",
+    tokenRoute,
     async (request) => {
       const endpoint = authorize(deps, request);
       const query = parse(botSessionQuery, request.query);

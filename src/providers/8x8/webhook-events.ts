@@ -79,12 +79,15 @@ const lowerEnum = <const T extends readonly [string, ...string[]]>(values: T) =>
 
 const roleSchema = lowerEnum(["user", "agent", "bot", "system"]);
 
+// Bounded to safe integers: a larger "timestamp" (a forged or broken body can carry 2.8e169) would fail the
+// store's bigint column, and an event the store refuses is answered 503, which 8x8 retries forever.
 const epochMillisSchema = z.union([
-  z.number().finite().nonnegative().transform(Math.trunc),
+  z.number().finite().nonnegative().max(Number.MAX_SAFE_INTEGER).transform(Math.trunc),
   z
     .string()
     .regex(/^\d{1,16}$/)
-    .transform(Number),
+    .transform(Number)
+    .refine((value) => value <= Number.MAX_SAFE_INTEGER),
 ]);
 
 const participantRefSchema = z.object({ id: textOr(""), type: roleSchema });

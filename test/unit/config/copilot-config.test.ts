@@ -11,6 +11,8 @@ describe("copilot config", () => {
     expect(result.config.copilot).toEqual({
       redaction: { cardNumbers: true, emails: true, phoneNumbers: true },
       link: { ttlMinutes: 60 },
+      iframeOrigins: [],
+      frameAncestors: ["'self'", "https://*.8x8.com"],
     });
   });
 
@@ -38,6 +40,8 @@ describe("copilot config", () => {
       knowledge: { folder: "knowledge" },
       redaction: { cardNumbers: true, emails: true, phoneNumbers: false },
       link: { text: "Copilot: {url}", ttlMinutes: 480 },
+      iframeOrigins: [],
+      frameAncestors: ["'self'", "https://*.8x8.com"],
     });
   });
 

@@ -77,7 +77,7 @@ describe("Copilot workspace access", () => {
     ]);
   });
 
-  it("refuses an address with 4429 after too many refusals, even with a good link", async () => {
+  it("refuses further bad links with 4429 after too many refusals, but a valid link still opens", async () => {
     const { gateway, webToken } = await startEmbedded({
       copilotFlow: demoCopilotFlow,
       gatewayCopilot: { maxFailuresPerMinute: 3 },
@@ -88,9 +88,20 @@ describe("Copilot workspace access", () => {
       sessionId: "s1",
     });
     const good = { userId: "u1", sessionId: "s1", URLToken: webToken, auth: await authFor(gateway, session) };
-    for (let i = 0; i < 3; i++)
-      await expectRefused(socketUrl(gateway.url, { ...good, URLToken: "f".repeat(64) }));
-    await expectRefused(socketUrl(gateway.url, good), 4429);
+    const bad = { ...good, URLToken: "f".repeat(64) };
+    for (let i = 0; i < 3; i++) await expectRefused(socketUrl(gateway.url, bad));
+    // The same address (a scanner behind the agents' proxy): the agent's link opens, the socket and the page.
+    const ok = connectCopilot(socketUrl(gateway.url, good));
+    expect((await ok.waitForFrame(isState)).state.sessionKey).toBe(session.id);
+    const page = await fetch(`${gateway.url}/copilot/?${new URLSearchParams(good).toString()}`);
+    expect(page.status).not.toBe(429);
+    // A further bad link is refused by the limit, on the socket and on the page.
+    await expectRefused(socketUrl(gateway.url, bad), 4429);
+    const refused = await fetch(`${gateway.url}/copilot/?${new URLSearchParams(bad).toString()}`);
+    expect(refused.status).toBe(429);
+    expect(((await refused.json()) as { error: { code: string } }).error.code).toBe(
+      "BATON_ERR_COPILOT_RATE_LIMITED",
+    );
   });
 
   it("opens only with a valid, unexpired token for that session", async () => {
