@@ -4,6 +4,7 @@ import fastifyStatic from "@fastify/static";
 import type {} from "@fastify/helmet";
 import type { FastifyInstance } from "fastify";
 import { BatonError } from "../../errors/index.ts";
+import { pageHelmet } from "../page-policy.ts";
 import type { CopilotAccess } from "./access.ts";
 
 /** Where `npm run build` puts the workspace app (web/copilot). */
@@ -26,24 +27,11 @@ export interface CopilotPageHeaders {
  * cannot name 8x8's desktop; frame-ancestors does.
  */
 function copilotPageHelmet(headers: CopilotPageHeaders) {
-  return {
-    contentSecurityPolicy: {
-      useDefaults: false,
-      directives: {
-        defaultSrc: ["'none'"],
-        scriptSrc: ["'self'", "'unsafe-inline'"],
-        styleSrc: ["'self'", "'unsafe-inline'"],
-        connectSrc: ["'self'"],
-        imgSrc: ["'self'", "data:", "https:"],
-        frameSrc: headers.iframeOrigins.length === 0 ? ["'none'"] : [...headers.iframeOrigins],
-        formAction: ["'none'"],
-        baseUri: ["'none'"],
-        objectSrc: ["'none'"],
-        frameAncestors: [...headers.frameAncestors],
-      },
-    },
-    xFrameOptions: false,
-  } as const;
+  return pageHelmet({
+    inline: true,
+    frameOrigins: headers.iframeOrigins,
+    frameAncestors: headers.frameAncestors,
+  });
 }
 
 /**

@@ -5,6 +5,7 @@ import type {} from "@fastify/helmet";
 import type { FastifyInstance } from "fastify";
 import type { EndpointRuntime } from "../../conversation/types.ts";
 import { BatonError } from "../../errors/index.ts";
+import { pageHelmet } from "../page-policy.ts";
 
 /** Where `npm run build:web` puts the page (npm start builds it first). */
 export const webchatDist = fileURLToPath(new URL("../../../dist/web/webchat/", import.meta.url));
@@ -24,23 +25,7 @@ export interface WebchatPageHeaders {
  * cannot name other origins, and browsers follow frame-ancestors over it).
  */
 function webchatPageHelmet(headers: WebchatPageHeaders) {
-  return {
-    contentSecurityPolicy: {
-      useDefaults: false,
-      directives: {
-        defaultSrc: ["'none'"],
-        scriptSrc: ["'self'"],
-        styleSrc: ["'self'"],
-        connectSrc: ["'self'"],
-        imgSrc: ["'self'", "data:", "https:", ...headers.imageOrigins],
-        formAction: ["'none'"],
-        baseUri: ["'none'"],
-        objectSrc: ["'none'"],
-        frameAncestors: [...headers.frameAncestors],
-      },
-    },
-    xFrameOptions: false,
-  } as const;
+  return pageHelmet({ imageOrigins: headers.imageOrigins, frameAncestors: headers.frameAncestors });
 }
 
 /**
