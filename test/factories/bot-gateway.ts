@@ -3,13 +3,11 @@ import { request } from "undici";
 import { onTestFinished } from "vitest";
 import { validateConfig } from "../../src/config/index.ts";
 import { createGateway, type Gateway } from "../../src/index.ts";
-import { createChatGatewayClient } from "../../src/providers/8x8/client.ts";
-import { ensureEightByEightSetup } from "../../src/providers/8x8/setup.ts";
 import type { ConversationMessage, HandoverBanner } from "../../src/protocol/messages.ts";
 import { createLogger } from "../../src/telemetry/logger.ts";
 import { createSimulator, type Simulator } from "../../simulator/src/index.ts";
 import { startBotReceiver, type BotReceiver } from "./bot-receiver.ts";
-import { demoFlow, freePort } from "./embedded-gateway.ts";
+import { demoFlow, prepareSimulator } from "./embedded-gateway.ts";
 
 export const botSecret = "bot-secret-0123456789abcdef";
 
@@ -56,14 +54,7 @@ export async function startBotGateway(): Promise<BotSetup> {
   const bot = await startBotReceiver(botSecret);
   const simulator = await createSimulator({ retry: { baseDelayMs: 20 } });
   onTestFinished(() => simulator.close());
-  const port = await freePort();
-  const client = createChatGatewayClient({ baseUrl: simulator.url, apiKey: simulator.apiKey });
-  const setup = await ensureEightByEightSetup(client, {
-    providerId: "eight",
-    publicUrl: `http://127.0.0.1:${port}`,
-    queueId: "311",
-  });
-  await client.close();
+  const { port, setup } = await prepareSimulator(simulator);
   const config = validateConfig(
     {
       server: { port, host: "127.0.0.1" },

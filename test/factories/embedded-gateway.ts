@@ -22,6 +22,22 @@ export async function freePort(): Promise<number> {
   return address.port;
 }
 
+/**
+ * A port for a gateway that is not listening yet, and the simulator set up for it (a webhook to
+ * `/handover/eightByEight/eight` there, and a Chat API channel routed to queue 311), as `npm start` does.
+ */
+export async function prepareSimulator(simulator: Simulator) {
+  const port = await freePort();
+  const client = createChatGatewayClient({ baseUrl: simulator.url, apiKey: simulator.apiKey });
+  const setup = await ensureEightByEightSetup(client, {
+    providerId: "eight",
+    publicUrl: `http://127.0.0.1:${port}`,
+    queueId: "311",
+  });
+  await client.close();
+  return { port, setup };
+}
+
 export interface EmbeddedSetup {
   readonly simulator: Simulator;
   readonly gateway: Gateway;
@@ -65,14 +81,7 @@ export async function startEmbedded(
   } = {},
 ): Promise<EmbeddedSetup> {
   const simulator = await createSimulator({ retry: { baseDelayMs: 20 }, ...options.simulator });
-  const port = await freePort();
-  const client = createChatGatewayClient({ baseUrl: simulator.url, apiKey: simulator.apiKey });
-  const setup = await ensureEightByEightSetup(client, {
-    providerId: "eight",
-    publicUrl: `http://127.0.0.1:${port}`,
-    queueId: "311",
-  });
-  await client.close();
+  const { port, setup } = await prepareSimulator(simulator);
   const channelId = setup.channel!.id;
   const config = validateConfig({
     server: { port, host: "127.0.0.1", ...options.server },

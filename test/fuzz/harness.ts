@@ -8,12 +8,10 @@ import { afterAll, beforeAll, expect, inject } from "vitest";
 import { validateConfig } from "../../src/config/index.ts";
 import { errorCatalog, isErrorCode } from "../../src/errors/catalog.ts";
 import { createGateway, type Gateway, type GatewayOptions } from "../../src/index.ts";
-import { createChatGatewayClient } from "../../src/providers/8x8/client.ts";
-import { ensureEightByEightSetup } from "../../src/providers/8x8/setup.ts";
 import { maxJsonDepth } from "../../src/utils/text-hygiene.ts";
 import { createSilentLogger } from "../../src/telemetry/logger.ts";
 import { createSimulator, type Simulator } from "../../simulator/src/index.ts";
-import { freePort } from "../factories/embedded-gateway.ts";
+import { prepareSimulator } from "../factories/embedded-gateway.ts";
 
 declare module "vitest" {
   export interface ProvidedContext {
@@ -322,14 +320,7 @@ export function startFuzzGateway(options: {
   let simulator: Simulator | undefined;
   beforeAll(async () => {
     simulator = await createSimulator({ retry: { baseDelayMs: 20 } });
-    const port = await freePort();
-    const client = createChatGatewayClient({ baseUrl: simulator.url, apiKey: simulator.apiKey });
-    const setup = await ensureEightByEightSetup(client, {
-      providerId: "eight",
-      publicUrl: `http://127.0.0.1:${port}`,
-      queueId: "311",
-    });
-    await client.close();
+    const { port, setup } = await prepareSimulator(simulator);
     const config = validateConfig(
       {
         // The fuzzer is one client sending thousands of requests a minute: the abuse limits (tested on their
