@@ -3,7 +3,9 @@ import { defineConfig } from "vitest/config";
 /**
  * Test tiers. `npm test` runs `unit` (no external service, no network); `npm run test:services` needs the
  * PostgreSQL and Redis of BATON_TEST_POSTGRES_URL / BATON_TEST_REDIS_URL; `browser` needs Debian's chromium;
- * `fuzz` (`npm run test:fuzz`) runs the fast-check suite, BATON_FUZZ_RUNS cases per property.
+ * `fuzz` (`npm run test:fuzz`) runs the fast-check suite, BATON_FUZZ_RUNS cases per property; `faults`
+ * (`npm run test:faults`) needs the PostgreSQL of BATON_TEST_POSTGRES_URL and proves delivery under 8x8
+ * faults, a crash and an outage (BATON_FAULTS_MESSAGES each way).
  */
 export default defineConfig({
   test: {
@@ -49,6 +51,16 @@ export default defineConfig({
           globalSetup: ["test/fuzz/global-setup.ts"],
           testTimeout: 600_000,
           hookTimeout: 60_000,
+        },
+      },
+      {
+        test: {
+          name: "faults",
+          include: ["test/faults/**/*.faults.test.ts"],
+          // Child processes, a crash and an outage, up to BATON_FAULTS_MESSAGES each way: one file at a time.
+          testTimeout: 900_000,
+          hookTimeout: 120_000,
+          fileParallelism: false,
         },
       },
     ],

@@ -16,14 +16,19 @@ import { createAi, type AiService, type KnowledgeIndex } from "./copilot/ai/inde
 import { emptyKnowledgeIndex, loadKnowledgeFolder } from "./copilot/knowledge/index.ts";
 import { redact } from "./copilot/redaction.ts";
 import { createCopilotRunner, type CopilotRunner } from "./copilot/runner.ts";
+import { createEventLogRecorder, type EventLogRecorder } from "./eventlog/recorder.ts";
 import { createProviders } from "./providers/registry.ts";
 import { handoverTimerKind } from "./handover/effects.ts";
 import { createAgentNotifier } from "./handover/outbox-items.ts";
 import type { HandoverProvider, ProviderEvent, ProviderEventHandler } from "./providers/port.ts";
 import { buildServer, type HttpServer } from "./server/index.ts";
+import { registerAdminApi } from "./server/routes/admin.ts";
+import { registerAdminPage } from "./server/routes/admin-page.ts";
 import { requireMetricsToken } from "./server/routes/metrics.ts";
 import { flowHttp } from "./runtime/flow-http.ts";
+import { busKindOf, startInstance, type InstanceTiming } from "./runtime/instance.ts";
 import { combineOutboxWork, createOutboxWorker } from "./runtime/outbox-worker.ts";
+import { createReconcileScheduler, type ReconcileScheduler } from "./runtime/reconcile-scheduler.ts";
 import { createTimerService } from "./runtime/timer-service.ts";
 import { createStore } from "./store/index.ts";
 import type { Store } from "./store/types.ts";
@@ -44,6 +49,8 @@ export interface GatewayOptions {
   readonly host?: string;
   /** Web chat tuning: how long a user may be without a socket before the agent hears "the user left". */
   readonly webchat?: Pick<WebchatDeps, "disconnectGraceMs">;
+  /** How often this instance beats and when a silent one counts as gone (tests shorten them). */
+  readonly instance?: Partial<InstanceTiming>;
   /** Copilot overrides for tests: another AI service or knowledge index, refusals per minute before 4429. */
   readonly copilot?: {
     readonly ai?: AiService;
@@ -61,11 +68,20 @@ export interface Gateway {
   readonly app: HttpServer;
   readonly store: Store;
   readonly bus: Bus;
+  /** This process's id among the instances sharing the store (the outbox records it on its claims). */
+  readonly instanceId: string;
   readonly providers: ReadonlyMap<string, HandoverProvider>;
   readonly endpoints: ReadonlyMap<string, EndpointRuntime>;
   readonly conversations: ConversationService;
   /** The Agent Copilot runner (`idle()` waits for queued workspace updates). */
   readonly copilot: CopilotRunner;
+  /**
+   * Catch-up of open handovers with their provider: `sweep()` all, `handover(id)` one (on demand, e.g. the
+   * admin API), `idle()` waits for running ones. It runs by itself at start, after gaps and outages.
+   */
+  readonly reconcile: ReconcileScheduler;
+  /** The operator's event log writer (`flush()` writes what is buffered; the admin API reads the store). */
+  readonly eventLog: EventLogRecorder;
   readonly logger: Logger;
   /** Stops accepting requests, drains providers, closes the store. Idempotent. */
   close(): Promise<void>;
@@ -89,13 +105,32 @@ export async function createGateway(loaded: LoadedConfig, options: GatewayOption
     closers.unshift({ name: "bus", close: () => bus.close() });
     const { applied } = await store.migrate();
     if (applied.length > 0) logger.info({ applied }, "store migrated");
-    const providers = createProviders(config.providers, { store, logger, metrics });
+    // Closed after the providers and before the store, so the last requests' entries are still written.
+    const eventLog = createEventLogRecorder({ repository: store.eventLog, logger, ...config.eventLog });
+    closers.unshift({ name: "event log", close: () => eventLog.close() });
+    const providers = createProviders(config.providers, { store, bus, logger, metrics, eventLog });
     closers.unshift(
       ...[...providers.values()].map((p) => ({ name: `provider ${p.id}`, close: () => p.stop() })),
     );
     const endpoints = await loadEndpoints(config, loaded.baseDir, store, providers);
     // The worker exists first so every service can kick it; the services' handlers are bound at start.
-    const outbox = createOutboxWorker({ store, logger });
+    // Registered before the outbox claims anything (its claims name the instance); on a shared store it
+    // refuses to start beside another live instance when either uses the memory bus.
+    const instance = await startInstance({
+      store,
+      logger,
+      bus: busKindOf(config.bus),
+      ...(options.instance === undefined ? {} : { timing: options.instance }),
+    });
+    const outbox = createOutboxWorker({
+      store,
+      logger,
+      instanceId: instance.id,
+      staleAfterMs: instance.timing.staleAfterMs,
+      retryForMs: config.outbox.retryForMinutes * 60_000,
+    });
+    // Stopped after the outbox: a call still running then keeps the row, so others wait for it to go silent.
+    closers.unshift({ name: "instance", close: () => instance.stop({ keepRow: outbox.running() > 0 }) });
     closers.unshift({ name: "outbox", close: () => outbox.stop() });
     const kickOutbox = () => outbox.kick();
     // Core routes first: the Copilot's links need the address the server ends up listening on.
@@ -110,7 +145,18 @@ export async function createGateway(loaded: LoadedConfig, options: GatewayOption
         { name: "store", check: () => store.ping() },
         { name: "bus", check: () => bus.ping() },
       ],
-      mount: [(server) => requireMetricsToken(server, config.server.metricsToken)],
+      mount: [
+        (server) => requireMetricsToken(server, config.server.metricsToken),
+        (server) =>
+          registerAdminApi(server, {
+            adminKey: config.server.adminKey,
+            eventLog: store.eventLog,
+            webhookEvents: store.webhookEvents,
+            providers,
+            publicUrl: () => publicUrl(),
+          }),
+        (server) => registerAdminPage(server),
+      ],
     });
     closers.unshift({ name: "http server", close: () => app.close() });
     const host = options.host ?? config.server.host;
@@ -156,6 +202,18 @@ export async function createGateway(loaded: LoadedConfig, options: GatewayOption
       handlers: { [handoverTimerKind]: (payload) => handovers.onTimer(payload) },
     });
     closers.unshift({ name: "timers", close: () => timers.stop() });
+    const reconcile = createReconcileScheduler({
+      reconcile: handovers.reconcile,
+      logger,
+      intervalMs: config.reconcile.intervalSeconds * 1000,
+      concurrency: config.reconcile.concurrency,
+      health: [
+        { name: "store", check: () => store.ping() },
+        { name: "bus", check: () => bus.ping() },
+      ],
+    });
+    // Stopped before the providers: a catch-up reads through their clients.
+    closers.unshift({ name: "catch-up", close: () => reconcile.stop() });
     await registerChannels(app, {
       endpoints,
       service,
@@ -176,13 +234,23 @@ export async function createGateway(loaded: LoadedConfig, options: GatewayOption
           await handovers.onProviderEvent(event);
           await options.onProviderEvent?.(event);
         },
+        onGap: (gap) => {
+          // Out of step first: the conversation's next event then waits for its catch-up (outOfStep
+          // logs its own failures and never rejects).
+          handovers.reconcile.outOfStep(provider.id, gap.conversationId).catch(() => undefined);
+          reconcile.gap(provider.id, gap);
+        },
       });
     }
     outbox.start(combineOutboxWork(handovers.outbox, webhook.outbox));
     timers.start();
+    eventLog.start();
     const port = options.port ?? config.server.port;
     await app.listen({ port, host });
     const url = listeningUrl(app, host);
+    // After the receivers re-handed their pending events and webhooks flow again: the session lock and the
+    // message keys make a webhook and the catch-up of one conversation safe in either order.
+    reconcile.start();
     logger.info(
       {
         url,
@@ -206,10 +274,13 @@ export async function createGateway(loaded: LoadedConfig, options: GatewayOption
       app,
       store,
       bus,
+      instanceId: instance.id,
       providers,
       endpoints,
       conversations: service,
       copilot,
+      reconcile,
+      eventLog,
       logger,
       close: once(() => runAll(closers, logger)),
     };

@@ -1,4 +1,6 @@
+import type { Logger } from "pino";
 import { createSimulator, type SimulatorOptions } from "./index.ts";
+import { expectedRetryValue, isValidRetryValue, type WebhookRetry } from "./webhook-retry.ts";
 
 /** Where the command writes and what stops it; injectable so tests need no real signals. */
 export type SimulatorCommandIo = {
@@ -6,6 +8,8 @@ export type SimulatorCommandIo = {
   err(line: string): void;
   /** Resolves when the simulator should stop. Default: the first SIGINT or SIGTERM. */
   waitForStop(): Promise<void>;
+  /** Where the simulator logs (a failed state save, for one). Default: silent. */
+  logger?: Logger;
 };
 
 const USAGE = `Usage: baton simulator [options]
@@ -13,19 +17,27 @@ const USAGE = `Usage: baton simulator [options]
 Starts a local 8x8 Chat Gateway v1 simulator with an agent console.
 
 Options:
-  --port <n>        port to listen on (default 3001; 0 picks a free port)
-  --host <h>        interface to bind (default 127.0.0.1)
-  --api-key <key>   x-api-key to accept (default: generated and printed)
-  --tenant <id>     tenant id; requests naming another X-8x8-Tenant get 403
-  -h, --help        show this help`;
+  --port <n>                  port to listen on (default 3001; 0 picks a free port)
+  --host <h>                  interface to bind (default 127.0.0.1)
+  --api-key <key>             x-api-key to accept (default: the one in --state, else generated and printed)
+  --tenant <id>               tenant id; requests naming another X-8x8-Tenant get 403
+  --state <file>              keep conversations, webhooks, channels, keys and undelivered events in this
+                              JSON file across restarts (default: nothing is kept)
+  --fresh                     with --state: discard what the file holds and start empty
+  --webhook-attempts <n>      attempts per webhook event before it is given up (1-100, default 8)
+  --webhook-base-delay-ms <ms>
+                              wait before the first retry, doubling after each (0-60000, default 250)
+  -h, --help                  show this help`;
 
 type ParsedArgs = { help: true } | { help: false; options: SimulatorOptions };
 
 class UsageError extends Error {}
 
 /**
- * `npx baton simulator --port 3001 --api-key <key> [--tenant <id>] [--host <h>]`. Runs until SIGINT or
- * SIGTERM, then closes cleanly. Exit codes: 0 clean stop or help, 1 could not start, 2 bad flags.
+ * `npx baton simulator --port 3001 --api-key <key> [--tenant <id>] [--host <h>] [--state <file> [--fresh]]
+ * [--webhook-attempts <n>] [--webhook-base-delay-ms <ms>]`. Runs until SIGINT or SIGTERM, then closes
+ * cleanly (saving the state file last). Exit codes: 0 clean stop or help, 1 could not start (an unusable
+ * state file, a port in use), 2 bad flags.
  */
 export async function runSimulatorCommand(
   argv: string[],
@@ -47,16 +59,25 @@ export async function runSimulatorCommand(
 
   let simulator;
   try {
-    simulator = await createSimulator(parsed.options);
+    simulator = await createSimulator({
+      ...parsed.options,
+      ...(io.logger === undefined ? {} : { logger: io.logger }),
+    });
   } catch (error) {
     io.err(`baton simulator: could not start: ${error instanceof Error ? error.message : String(error)}`);
     return 1;
   }
-  const generated = parsed.options.apiKey === undefined ? " (generated)" : "";
+  const keySource = simulator.restored ? " (from the state file)" : " (generated)";
   io.out(`8x8 Chat Gateway simulator listening on ${simulator.url}`);
-  io.out(`  API key${generated}: ${simulator.apiKey}`);
+  io.out(`  API key${parsed.options.apiKey === undefined ? keySource : ""}: ${simulator.apiKey}`);
   io.out(`  Tenant:        ${simulator.tenant}`);
   io.out(`  Agent console: ${simulator.url}/console`);
+  if (simulator.stateFile !== undefined) {
+    const kept = simulator.restored
+      ? `restored ${simulator.conversations().length} conversation(s)`
+      : "new, nothing restored";
+    io.out(`  State file:    ${simulator.stateFile} (${kept})`);
+  }
   io.out(
     `  Point Baton at it: providers.<id>.baseUrl: ${simulator.url} and apiKey: ${simulator.apiKey} ` +
       `(e.g. EIGHT_X_EIGHT_API_KEY=${simulator.apiKey})`,
@@ -94,11 +115,35 @@ function parseArgs(argv: string[]): ParsedArgs {
       case "--tenant":
         options.tenant = nonEmpty(flag, value());
         break;
+      case "--state":
+        options.stateFile = nonEmpty(flag, value());
+        break;
+      case "--fresh":
+        if (inline !== undefined) throw new UsageError("--fresh takes no value");
+        options.fresh = true;
+        break;
+      case "--webhook-attempts":
+        options.retry = { ...options.retry, maxAttempts: parseRetryFlag(flag, "maxAttempts", value()) };
+        break;
+      case "--webhook-base-delay-ms":
+        options.retry = { ...options.retry, baseDelayMs: parseRetryFlag(flag, "baseDelayMs", value()) };
+        break;
       default:
         throw new UsageError(`unknown option ${arg}`);
     }
   }
+  if (options.fresh === true && options.stateFile === undefined) {
+    throw new UsageError("--fresh needs --state <file>: without a state file nothing is kept anyway");
+  }
   return { help: false, options };
+}
+
+function parseRetryFlag(flag: string, key: keyof WebhookRetry, text: string): number {
+  const number = /^\d+$/.test(text) ? Number(text) : Number.NaN;
+  if (!isValidRetryValue(key, number)) {
+    throw new UsageError(`${flag} must be ${expectedRetryValue(key)}, got "${text}"`);
+  }
+  return number;
 }
 
 function splitOnce(text: string, separator: string): [string, string] {

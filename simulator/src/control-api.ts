@@ -5,6 +5,7 @@ import type { FaultState } from "./faults.ts";
 import { attachmentKind, type AgentFile, type Lifecycle } from "./lifecycle.ts";
 import type { PresignedUrls } from "./presigned-urls.ts";
 import { emptyReply, jsonReply, type Reply } from "./reply.ts";
+import type { RequestLog } from "./request-log.ts";
 import { InvalidJsonError, readJson } from "./request-body.ts";
 import type { RequestContext, Router } from "./router.ts";
 import type { KeyStore } from "./signing.ts";
@@ -18,6 +19,7 @@ export type ControlDeps = {
   faults: FaultState;
   keys: KeyStore;
   presigned: PresignedUrls;
+  requestLog: RequestLog;
   /** The same time-limited link MESSAGE events carry (absolute, on the simulator's base URL). */
   attachmentUrl(conversationId: string, attachmentId: string): string;
 };
@@ -170,6 +172,15 @@ export function registerControlRoutes(router: Router, deps: ControlDeps): void {
   });
 
   router.add("GET", "/sim/webhook-log", () => jsonReply(200, { attempts: deps.delivery.log() }));
+
+  router.add("GET", "/sim/webhook-retry", () => jsonReply(200, deps.delivery.retry()));
+
+  router.add("PUT", "/sim/webhook-retry", async (ctx) => {
+    const body = await controlBody(ctx);
+    return jsonReply(200, deps.delivery.setRetry(body));
+  });
+
+  router.add("GET", "/sim/request-log", () => jsonReply(200, { requests: deps.requestLog.entries() }));
 
   router.add("POST", "/sim/keys/rotate", async () => jsonReply(200, { kid: await deps.keys.rotate() }));
 

@@ -5,6 +5,7 @@ import { Agent, request } from "undici";
 import type { FaultState } from "./faults.ts";
 import type { KeyStore } from "./signing.ts";
 import type { ConversationEvent, WebhookEventType } from "./types.ts";
+import { parseRetryPatch, type WebhookRetry } from "./webhook-retry.ts";
 
 /** One row of the webhook log: every attempt, including dropped and duplicated ones. */
 export type WebhookAttempt = {
@@ -26,10 +27,22 @@ export type DeliveryOptions = {
   faults: FaultState;
   tenantId: string;
   customerId: string;
-  baseDelayMs: number;
-  maxAttempts: number;
+  /** The starting retry budget; `setRetry` changes it while running. */
+  retry: WebhookRetry;
   timeoutMs: number;
   logger: Logger;
+  /** Called whenever the set of undelivered events changes (an event queued, delivered or given up). */
+  onChange?(): void;
+};
+
+/** An event not yet delivered or given up, as the state file keeps it. */
+export type QueuedEvent = {
+  eid: string;
+  eventType: Exclude<WebhookEventType, "WEB_HOOK_VERIFY">;
+  conversationId: string;
+  url?: string;
+  /** The exact JSON body, so a restart re-sends the same bytes under the same event id. */
+  body: string;
 };
 
 export type Delivery = {
@@ -38,6 +51,13 @@ export type Delivery = {
   /** Sends one signed WEB_HOOK_VERIFY attempt; true when the target answered 2xx. */
   verify(url: string): Promise<boolean>;
   log(): WebhookAttempt[];
+  retry(): WebhookRetry;
+  /** Validates and applies a partial budget; the next attempt of every queued event uses it. */
+  setRetry(patch: Partial<WebhookRetry>): WebhookRetry;
+  /** Every event still to be delivered, per conversation in order (including the one being attempted). */
+  queued(): QueuedEvent[];
+  /** Queues events kept from an earlier run, ahead of anything their conversations send next. */
+  restore(events: readonly QueuedEvent[]): void;
   /** Resolves once nothing is queued or in flight (tests and graceful shutdown). */
   settled(): Promise<void>;
   close(): Promise<void>;
@@ -53,6 +73,7 @@ type PendingEvent = {
 
 type AttemptKind = "attempt" | "duplicate" | "verify";
 
+/** A conversation's events; the head stays queued until it is delivered or given up. */
 type Lane = { queue: PendingEvent[]; running: boolean; wake?: () => void };
 
 /**
@@ -79,6 +100,8 @@ export function createDelivery(options: DeliveryOptions): Delivery {
   const attempts: WebhookAttempt[] = [];
   const shutdown = new AbortController();
   const dispatcher = new Agent({ keepAliveTimeout: 1_000 });
+  let retryPolicy: WebhookRetry = { ...options.retry };
+  const changed = () => options.onChange?.();
 
   function track<T>(work: Promise<T>): Promise<T> {
     inFlight.add(work);
@@ -158,29 +181,42 @@ export function createDelivery(options: DeliveryOptions): Delivery {
     };
   }
 
+  /** A base delay above the 5 s cap raises the cap, so the first retry never waits less than asked. */
   function backoffMs(failedAttempts: number): number {
-    return Math.min(options.baseDelayMs * 2 ** (failedAttempts - 1), MAX_BACKOFF_MS);
+    const { baseDelayMs } = retryPolicy;
+    return Math.min(baseDelayMs * 2 ** (failedAttempts - 1), Math.max(MAX_BACKOFF_MS, baseDelayMs));
   }
 
-  async function deliverWithRetries(event: PendingEvent): Promise<void> {
-    for (let retry = 0; retry < options.maxAttempts; retry++) {
-      if (retry > 0) await delay(backoffMs(retry), undefined, { signal: shutdown.signal });
-      if (await send(event, retry, "attempt")) {
-        if (options.faults.roll(options.faults.get().duplicateRate)) scheduleDuplicate(event);
-        return;
+  /**
+   * True once the event is done with (delivered, given up, or there is no webhook to send it to); false when
+   * closing interrupted it, so it stays queued for the state file. The budget is read on every attempt, so a
+   * change applies to events already retrying.
+   */
+  async function deliverWithRetries(event: PendingEvent): Promise<boolean> {
+    let attempt = 0;
+    for (; attempt < retryPolicy.maxAttempts; attempt++) {
+      if (attempt > 0) {
+        const waited = await delay(backoffMs(attempt), true, { signal: shutdown.signal }).catch(() => false);
+        if (!waited) return false;
       }
-      if (event.url === undefined) return;
+      if (await send(event, attempt, "attempt")) {
+        if (options.faults.roll(options.faults.get().duplicateRate)) scheduleDuplicate(event);
+        return true;
+      }
+      if (event.url === undefined) return true;
+      if (shutdown.signal.aborted) return false;
     }
     record({
       eid: event.eid,
       eventType: event.eventType,
       ...(event.conversationId === undefined ? {} : { conversationId: event.conversationId }),
-      retry: options.maxAttempts - 1,
+      retry: attempt - 1,
       url: event.url ?? "",
       at: new Date().toISOString(),
       outcome: "gave-up",
-      error: `gave up after ${options.maxAttempts} attempts`,
+      error: `gave up after ${attempt} attempts`,
     });
+    return true;
   }
 
   /** A duplicate repeats the event as if it were a fresh first delivery: same eid and body, retry 0. */
@@ -194,9 +230,9 @@ export function createDelivery(options: DeliveryOptions): Delivery {
     });
   }
 
-  /** Waits up to the hold time for the conversation's next event, which then goes out first. */
+  /** Waits up to the hold time for the conversation's next event (behind the head), which then goes out first. */
   async function nextEventWithin(lane: Lane, holdMs: number): Promise<PendingEvent | undefined> {
-    if (lane.queue.length === 0) {
+    if (lane.queue.length < 2) {
       const hold = new AbortController();
       const stop = AbortSignal.any([shutdown.signal, hold.signal]);
       lane.wake = () => hold.abort();
@@ -204,20 +240,31 @@ export function createDelivery(options: DeliveryOptions): Delivery {
       lane.wake = undefined;
       if (shutdown.signal.aborted) return undefined;
     }
-    return lane.queue.shift();
+    return lane.queue[1];
   }
 
+  function done(lane: Lane, event: PendingEvent): void {
+    const index = lane.queue.indexOf(event);
+    if (index >= 0) lane.queue.splice(index, 1);
+    changed();
+  }
+
+  /** Events leave the queue only once done with, so a close mid-attempt leaves them for the state file. */
   async function drain(key: string, lane: Lane): Promise<void> {
     try {
       while (!shutdown.signal.aborted) {
-        const head = lane.queue.shift();
+        const head = lane.queue[0];
         if (head === undefined) break;
         if (options.faults.roll(options.faults.get().reorderRate)) {
           // Only an event that actually has a successor is overtaken; the hold is bounded either way.
           const overtaker = await nextEventWithin(lane, REORDER_HOLD_MS);
-          if (overtaker !== undefined) await deliverWithRetries(overtaker);
+          if (overtaker !== undefined) {
+            if (!(await deliverWithRetries(overtaker))) break;
+            done(lane, overtaker);
+          }
         }
-        await deliverWithRetries(head);
+        if (!(await deliverWithRetries(head))) break;
+        done(lane, head);
       }
     } catch (error) {
       if (!shutdown.signal.aborted) options.logger.error({ err: error }, "webhook delivery lane failed");
@@ -227,30 +274,54 @@ export function createDelivery(options: DeliveryOptions): Delivery {
     }
   }
 
+  function queue(key: string, event: PendingEvent): void {
+    let lane = lanes.get(key);
+    if (lane === undefined) {
+      lane = { queue: [], running: false };
+      lanes.set(key, lane);
+    }
+    lane.queue.push(event);
+    lane.wake?.();
+    if (!lane.running) {
+      lane.running = true;
+      // drain() logs its own failures; this only catches what would escape it (a bug).
+      track(drain(key, lane)).catch((error: unknown) => {
+        options.logger.error({ err: error, conversationId: key }, "webhook delivery lane crashed");
+      });
+    }
+  }
+
   return {
     enqueue(url, event) {
       if (shutdown.signal.aborted) return;
-      const key = event.conversationId;
-      let lane = lanes.get(key);
-      if (lane === undefined) {
-        lane = { queue: [], running: false };
-        lanes.set(key, lane);
-      }
-      lane.queue.push({
+      queue(event.conversationId, {
         eid: randomUUID(),
         eventType: event.eventType,
         conversationId: event.conversationId,
         url,
         body: Buffer.from(JSON.stringify(event), "utf8"),
       });
-      lane.wake?.();
-      if (!lane.running) {
-        lane.running = true;
-        // drain() logs its own failures; this only catches what would escape it (a bug).
-        track(drain(key, lane)).catch((error: unknown) => {
-          options.logger.error({ err: error, conversationId: key }, "webhook delivery lane crashed");
-        });
+      changed();
+    },
+    restore(events) {
+      for (const event of events) {
+        queue(event.conversationId, { ...event, url: event.url, body: Buffer.from(event.body, "utf8") });
       }
+    },
+    queued: () =>
+      [...lanes.values()].flatMap((lane) =>
+        lane.queue.map((event) => ({
+          eid: event.eid,
+          eventType: event.eventType as QueuedEvent["eventType"],
+          conversationId: event.conversationId ?? "",
+          ...(event.url === undefined ? {} : { url: event.url }),
+          body: event.body.toString("utf8"),
+        })),
+      ),
+    retry: () => ({ ...retryPolicy }),
+    setRetry(patch) {
+      retryPolicy = { ...retryPolicy, ...parseRetryPatch(patch) };
+      return { ...retryPolicy };
     },
     async verify(url) {
       const event: PendingEvent = {

@@ -85,6 +85,14 @@ export function serverError(status: number, code: string, message: string): Gate
   return new GatewayProblem(status, { message, errors: [{ code, message }] });
 }
 
+/** The `errorRate` fault's answer: the generic shape, told apart so the request log can name the fault. */
+export class SimulatedFailure extends GatewayProblem {}
+
+export function simulatedFailure(status: number): SimulatedFailure {
+  const message = `Simulated failure (HTTP ${status}).`;
+  return new SimulatedFailure(status, { message, errors: [{ code: "simulated_fault", message }] });
+}
+
 /** Errors of the control API (`/sim/...`), which is ours and uses one plain JSON shape. */
 export class ControlError extends Error {
   constructor(

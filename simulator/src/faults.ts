@@ -17,6 +17,11 @@ export type Faults = {
   reorderRate: number;
   /** Fraction of delivery attempts never sent; they count as failed and are retried. */
   dropRate: number;
+  /**
+   * Fraction of 8x8 API calls carried out with all their side effects whose answer is then never sent: the
+   * connection is reset, so the caller cannot tell whether the call happened (an ambiguous failure).
+   */
+  lostResponseRate: number;
 };
 
 export const DEFAULT_FAULTS: Faults = Object.freeze({
@@ -26,9 +31,10 @@ export const DEFAULT_FAULTS: Faults = Object.freeze({
   duplicateRate: 0,
   reorderRate: 0,
   dropRate: 0,
+  lostResponseRate: 0,
 });
 
-const RATE_KEYS = ["errorRate", "duplicateRate", "reorderRate", "dropRate"] as const;
+const RATE_KEYS = ["errorRate", "duplicateRate", "reorderRate", "dropRate", "lostResponseRate"] as const;
 const MAX_LATENCY_MS = 60_000;
 
 export type FaultState = {

@@ -47,11 +47,16 @@ export type Lifecycle = ReturnType<typeof createLifecycle>;
 export function createLifecycle(options: LifecycleOptions) {
   const { state } = options;
 
-  function emit(conversation: Conversation, eventType: ConversationEvent["eventType"], data?: object): void {
+  function emit(
+    conversation: Conversation,
+    eventType: ConversationEvent["eventType"],
+    data?: object,
+    timestamp = state.nextTimestamp(),
+  ): void {
     const event: ConversationEvent = {
       eventType,
       conversationId: conversation.id,
-      timestamp: state.nextTimestamp(),
+      timestamp,
       ...(data === undefined ? {} : { data: data as Record<string, unknown> }),
     };
     options.deliver(webhookUriFor(state, conversation), event);
@@ -335,18 +340,21 @@ export function createLifecycle(options: LifecycleOptions) {
         content: file.content,
       }));
       conversation.attachments.push(...attachments);
+      // The MESSAGE event's timestamp is the message's createdAt, to the millisecond: how the simulator models
+      // 8x8 (which does not document it), and what lets a catch-up read recognise a message its webhook brought.
+      const at = state.nextTimestamp();
       const message: Message = {
         id: newId(),
         seq: state.nextMessageSeq(),
         text,
-        createdAt: new Date().toISOString(),
+        createdAt: new Date(at).toISOString(),
         author: { id: agentId, type: "agent", removed: false },
         attachments: attachments.map(({ id }) => ({ id })),
         cards: [],
       };
       conversation.messages.push(message);
       conversation.agentSeenSeq = message.seq;
-      emit(conversation, "MESSAGE", messageEventData(conversation, message, false));
+      emit(conversation, "MESSAGE", messageEventData(conversation, message, false), at);
       return message;
     },
 

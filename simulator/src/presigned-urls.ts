@@ -12,12 +12,14 @@ export type PresignedUrls = {
     expires: string | null,
     signature: string | null,
   ): boolean;
+  /** The HMAC key, kept in the state file so links sent before a restart stay valid for their hour. */
+  secret(): Buffer;
 };
 
 const LIFETIME_MS = 60 * 60 * 1000;
 
-export function createPresignedUrls(): PresignedUrls {
-  const secret = randomBytes(32);
+export function createPresignedUrls(savedSecret?: Buffer): PresignedUrls {
+  const secret = savedSecret ?? randomBytes(32);
   const sign = (conversationId: string, attachmentId: string, expires: string) =>
     createHmac("sha256", secret).update(`${conversationId}/${attachmentId}/${expires}`).digest("base64url");
   return {
@@ -33,5 +35,6 @@ export function createPresignedUrls(): PresignedUrls {
       const actual = Buffer.from(signature);
       return expected.length === actual.length && timingSafeEqual(expected, actual);
     },
+    secret: () => Buffer.from(secret),
   };
 }

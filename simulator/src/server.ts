@@ -9,11 +9,14 @@ import {
   GatewayProblem,
   resourceNotFound,
   serverError,
+  SimulatedFailure,
+  simulatedFailure,
   unauthorized,
 } from "./errors.ts";
 import type { FaultState } from "./faults.ts";
 import { jsonReply, PLAIN_JSON, PROBLEM_JSON, type Reply } from "./reply.ts";
 import { BodyTooLargeError } from "./request-body.ts";
+import type { ApiRequest, RequestLog } from "./request-log.ts";
 import type { Router } from "./router.ts";
 import type { KeyStore } from "./signing.ts";
 
@@ -32,7 +35,21 @@ export type ServerDeps = {
   logger: Logger;
   /** Aborted on close so latency faults do not hold the shutdown. */
   shutdown: AbortSignal;
+  /** Every 8x8 API call lands here, faulted ones included. */
+  requestLog: RequestLog;
+  /** Called after every request that may have changed the state (any method but GET and HEAD). */
+  onMutation(): void;
 };
+
+/**
+ * Thrown once an operation has run when the lost-response fault hits it: the side effects stay, and the
+ * server resets the connection instead of answering.
+ */
+class LostResponse extends Error {
+  constructor(readonly status: number) {
+    super("response lost by fault injection");
+  }
+}
 
 const JWK_PATH = /^\/chat-gateway\/v1\/jwk\/([^/]+)\/public\/?$/;
 
@@ -55,7 +72,13 @@ async function handle(deps: ServerDeps, req: IncomingMessage, res: ServerRespons
   try {
     reply = await route(deps, method, url, req);
   } catch (error) {
+    if (error instanceof LostResponse) {
+      resetConnection(req, res);
+      return;
+    }
     reply = errorReply(deps, error, url.pathname);
+  } finally {
+    if (method !== "GET" && method !== "HEAD") deps.onMutation();
   }
   if (res.destroyed) return;
   // Drain whatever body a handler did not read, so keep-alive connections stay usable.
@@ -71,7 +94,7 @@ async function route(deps: ServerDeps, method: string, url: URL, req: IncomingMe
   const { pathname } = url;
   const jwk = JWK_PATH.exec(pathname);
   if (jwk !== null && method === "GET") return jwkReply(deps.keys, decodeURIComponent(jwk[1] ?? ""));
-  if (isGatewayPath(pathname)) return gatewayRoute(deps, method, url, req);
+  if (isGatewayPath(pathname)) return loggedGatewayCall(deps, method, url, req);
   if (pathname.startsWith("/sim/")) return controlRoute(deps, method, url, req);
   if (method === "GET" && (pathname === "/console" || pathname === "/console/"))
     return consoleReply(deps.consoleHtml);
@@ -86,6 +109,40 @@ function isGatewayPath(pathname: string): boolean {
   );
 }
 
+/**
+ * An RST rather than a clean close: the caller sees "socket hang up" / ECONNRESET mid-call, as when a
+ * connection dies after the server acted but before its answer arrived.
+ */
+function resetConnection(req: IncomingMessage, res: ServerResponse): void {
+  req.socket.resetAndDestroy();
+  res.destroy();
+}
+
+/** Runs one 8x8 API call and records how it ended in the request log (a lost answer rethrown). */
+async function loggedGatewayCall(
+  deps: ServerDeps,
+  method: string,
+  url: URL,
+  req: IncomingMessage,
+): Promise<Reply> {
+  const log = (status: number, outcome: ApiRequest["outcome"]) =>
+    deps.requestLog.record({ method, path: url.pathname, status, outcome });
+  let reply: Reply;
+  try {
+    reply = await gatewayRoute(deps, method, url, req);
+  } catch (error) {
+    if (error instanceof LostResponse) {
+      log(error.status, "lost-response");
+      throw error;
+    }
+    reply = errorReply(deps, error, url.pathname);
+    log(reply.status, error instanceof SimulatedFailure ? "fault-error" : "answered");
+    return reply;
+  }
+  log(reply.status, "answered");
+  return reply;
+}
+
 /** The JWK endpoint declares no security in 8x8's OpenAPI: no key, no tenant check, no faults. */
 function jwkReply(keys: KeyStore, kid: string): Reply {
   const jwk = keys.publicJwk(kid);
@@ -95,7 +152,8 @@ function jwkReply(keys: KeyStore, kid: string): Reply {
 
 /**
  * Order matters: latency applies to every 8x8 response; the key and tenant are checked before anything
- * else; an injected error answers before the handler runs, so a failed call changes nothing.
+ * else; an injected error answers before the handler runs, so a failed call changes nothing; a lost
+ * response is decided after the handler ran, so the call's effects (stored message, events) all happen.
  */
 async function gatewayRoute(
   deps: ServerDeps,
@@ -111,17 +169,16 @@ async function gatewayRoute(
   if (deps.tenant !== undefined && tenant !== undefined && tenant !== deps.tenant) {
     throw forbiddenTenant(deps.customerId);
   }
-  if (deps.faults.roll(faults.errorRate)) {
-    throw serverError(
-      faults.errorStatus,
-      "simulated_fault",
-      `Simulated failure (HTTP ${faults.errorStatus}).`,
-    );
-  }
+  if (deps.faults.roll(faults.errorRate)) throw simulatedFailure(faults.errorStatus);
   const match = deps.gatewayRouter.match(method, url.pathname);
   switch (match.kind) {
-    case "found":
-      return match.handler({ req, url, params: match.params });
+    case "found": {
+      const reply = await settledReply(deps, url.pathname, () =>
+        match.handler({ req, url, params: match.params }),
+      );
+      if (deps.faults.roll(faults.lostResponseRate)) throw new LostResponse(reply.status);
+      return reply;
+    }
     case "method-not-allowed":
       return {
         ...jsonReply(405, methodNotAllowedBody(method), PROBLEM_JSON),
@@ -153,6 +210,19 @@ async function controlRoute(
       );
     case "not-found":
       throw new ControlError(404, "not_found", `no control route ${method} ${url.pathname}`);
+  }
+}
+
+/** The handler's reply, or the error reply it would get: a lost response can hit either. */
+async function settledReply(
+  deps: ServerDeps,
+  pathname: string,
+  run: () => Reply | Promise<Reply>,
+): Promise<Reply> {
+  try {
+    return await run();
+  } catch (error) {
+    return errorReply(deps, error, pathname);
   }
 }
 

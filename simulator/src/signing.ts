@@ -1,4 +1,12 @@
-import { generateKeyPair, randomBytes, sign, type JsonWebKey, type KeyObject } from "node:crypto";
+import {
+  createPrivateKey,
+  createPublicKey,
+  generateKeyPair,
+  randomBytes,
+  sign,
+  type JsonWebKey,
+  type KeyObject,
+} from "node:crypto";
 import { promisify } from "node:util";
 import { crc32 } from "node:zlib";
 
@@ -7,6 +15,9 @@ const generateRsaKeyPair = promisify(generateKeyPair);
 export type PublicJwk = { kty: "RSA"; e: string; n: string; kid: string };
 
 type SigningKey = { kid: string; privateKey: KeyObject; jwk: PublicJwk };
+
+/** Every key the store holds, private halves as PKCS#8 PEM: what the state file keeps across restarts. */
+export type SavedKeys = { current: string; keys: Array<{ kid: string; privateKeyPem: string }> };
 
 /** The values a signature covers besides the body: they travel as `x-8x8-*` headers. */
 export type SignatureInput = {
@@ -27,11 +38,17 @@ export type KeyStore = {
   publicJwk(kid: string): PublicJwk | undefined;
   rotate(): Promise<string>;
   sign(input: SignatureInput): string;
+  save(): SavedKeys;
 };
 
-export async function createKeyStore(): Promise<KeyStore> {
+/**
+ * A fresh store with one new key, or the keys of an earlier run (`saved`), so events signed before a restart,
+ * and receivers that cached the public keys, still verify.
+ */
+export async function createKeyStore(saved?: SavedKeys): Promise<KeyStore> {
   const keys = new Map<string, SigningKey>();
-  let current = await newSigningKey();
+  for (const { kid, privateKeyPem } of saved?.keys ?? []) keys.set(kid, loadSigningKey(kid, privateKeyPem));
+  let current = saved === undefined ? await newSigningKey() : savedCurrent(keys, saved.current);
   keys.set(current.kid, current);
 
   return {
@@ -44,17 +61,40 @@ export async function createKeyStore(): Promise<KeyStore> {
       return next.kid;
     },
     sign: (input) => signDetached(current, input),
+    save: () => ({
+      current: current.kid,
+      keys: [...keys.values()].map(({ kid, privateKey }) => ({
+        kid,
+        privateKeyPem: privateKey.export({ format: "pem", type: "pkcs8" }).toString(),
+      })),
+    }),
   };
+}
+
+function savedCurrent(keys: ReadonlyMap<string, SigningKey>, kid: string): SigningKey {
+  const key = keys.get(kid);
+  if (key === undefined) throw new Error(`the current key ${kid} is not among the saved keys`);
+  return key;
+}
+
+function loadSigningKey(kid: string, privateKeyPem: string): SigningKey {
+  const privateKey = createPrivateKey(privateKeyPem);
+  if (privateKey.asymmetricKeyType !== "rsa") throw new Error(`key ${kid} is not an RSA key`);
+  return { kid, privateKey, jwk: publicJwkOf(kid, createPublicKey(privateKey)) };
 }
 
 async function newSigningKey(): Promise<SigningKey> {
   const { privateKey, publicKey } = await generateRsaKeyPair("rsa", { modulusLength: 2048 });
   const kid = randomBytes(16).toString("base64url");
+  return { kid, privateKey, jwk: publicJwkOf(kid, publicKey) };
+}
+
+function publicJwkOf(kid: string, publicKey: KeyObject): PublicJwk {
   const exported: JsonWebKey = publicKey.export({ format: "jwk" });
   if (typeof exported.n !== "string" || typeof exported.e !== "string") {
     throw new Error("RSA public key export did not produce n and e");
   }
-  return { kid, privateKey, jwk: { kty: "RSA", e: exported.e, n: exported.n, kid } };
+  return { kty: "RSA", e: exported.e, n: exported.n, kid };
 }
 
 /**

@@ -13,7 +13,11 @@ export type SimulatorState = {
   nextTimestamp(): number;
   /** Strictly increasing message sequence, so messages sort stably even within one millisecond. */
   nextMessageSeq(): number;
+  /** The last timestamp and sequence handed out: a restart continues after them. */
+  counters(): StateCounters;
 };
+
+export type StateCounters = { lastTimestamp: number; lastSeq: number };
 
 export const DEFAULT_QUEUES: readonly QueueConfig[] = [
   {
@@ -31,9 +35,9 @@ export function createState(
   tenantId: string,
   customerId: string,
   queues: readonly QueueConfig[],
+  counters: StateCounters = { lastTimestamp: 0, lastSeq: 0 },
 ): SimulatorState {
-  let lastTimestamp = 0;
-  let lastSeq = 0;
+  let { lastTimestamp, lastSeq } = counters;
   return {
     tenantId,
     customerId,
@@ -47,6 +51,7 @@ export function createState(
       return lastTimestamp;
     },
     nextMessageSeq: () => ++lastSeq,
+    counters: () => ({ lastTimestamp, lastSeq }),
   };
 }
 

@@ -37,6 +37,16 @@ describe("agent console page", () => {
     expect(html).toContain('startsWith("/sim/files/")');
   });
 
+  it("offers an input for every fault, and its Reset sets every fault back to its default", async () => {
+    sim = await createSimulator();
+    const html = await (await fetch(`${sim.url}/console`)).text();
+    const reset = /saveFaults\("PUT", \{([^}]*)\}\)/.exec(html)?.[1] ?? "";
+    for (const [name, value] of Object.entries(sim.faults())) {
+      expect(html).toContain(`<input name="${name}" type="number"`);
+      expect(reset).toMatch(new RegExp(`\\b${name}: ${value},`));
+    }
+  });
+
   it("redirects / to the console", async () => {
     sim = await createSimulator();
     const response = await fetch(`${sim.url}/`, { redirect: "manual" });

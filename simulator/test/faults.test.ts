@@ -1,3 +1,4 @@
+import { request } from "undici";
 import { afterEach, describe, expect, it } from "vitest";
 import { createSimulator, type Simulator } from "../src/index.ts";
 import { api, control, createChannel, createConversation } from "./support/gateway-client.ts";
@@ -147,10 +148,13 @@ describe("fault injection", () => {
       duplicateRate: 0,
       reorderRate: 0,
       dropRate: 0,
+      lostResponseRate: 0,
     });
     const bad: Array<[object, string]> = [
       [{ errorRate: 1.5 }, "errorRate"],
       [{ dropRate: "0.1" }, "dropRate"],
+      [{ lostResponseRate: -0.1 }, "lostResponseRate"],
+      [{ lostResponseRate: null }, "lostResponseRate"],
       [{ errorStatus: 200 }, "errorStatus"],
       [{ latencyMs: -1 }, "latencyMs"],
       [{ chaos: 1 }, "chaos"],
@@ -169,5 +173,127 @@ describe("fault injection", () => {
     }
     expect((await control(sim, "GET", "/faults")).body).toMatchObject({ errorRate: 0.25, latencyMs: 10 });
     expect(() => sim?.setFaults({ reorderRate: 2 })).toThrow();
+    expect(() => sim?.setFaults({ lostResponseRate: 1.01 })).toThrow(/lostResponseRate/);
+    expect(sim.faults().lostResponseRate).toBe(0);
+  });
+});
+
+/** A raw 8x8 API call whose outcome, answer or connection error, is returned rather than thrown. */
+async function rawApiCall(
+  sim: Simulator,
+  method: "GET" | "POST",
+  path: string,
+  body?: unknown,
+): Promise<{ status: number } | { error: string }> {
+  try {
+    const response = await request(`${sim.url}/chat-gateway/v1${path}`, {
+      method,
+      headers: { "x-api-key": sim.apiKey, "content-type": "application/json" },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    });
+    await response.body.dump();
+    return { status: response.statusCode };
+  } catch (error) {
+    return { error: (error as NodeJS.ErrnoException).code ?? String(error) };
+  }
+}
+
+describe("the lost-response fault", () => {
+  it("creates the conversation and sends its events, then resets the connection without an answer", async () => {
+    sim = await createSimulator({ random: () => 0 });
+    receiver = await startWebhookReceiver();
+    const channelId = await createChannel(sim, receiver);
+    sim.setFaults({ lostResponseRate: 1 });
+
+    const outcome = await rawApiCall(sim, "POST", "/conversations", { channelId, user: { name: "Ana" } });
+
+    expect(outcome).toEqual({ error: "ECONNRESET" });
+    sim.resetFaults();
+    const [created] = sim.conversations();
+    expect(created?.status).toBe("queued");
+    const id = created?.id ?? "";
+    await waitFor(() => receiver?.labels(id).length === 3, { what: "the created conversation's events" });
+    expect(receiver.labels(id)).toEqual([
+      "CONVERSATION_UPDATE:created",
+      "CONVERSATION_UPDATE:active/queue",
+      "QUEUED:311",
+    ]);
+    expect(sim.requestLog().filter((r) => r.outcome === "lost-response")).toEqual([
+      {
+        at: expect.any(String) as unknown,
+        method: "POST",
+        path: "/chat-gateway/v1/conversations",
+        status: 202,
+        outcome: "lost-response",
+      },
+    ]);
+  });
+
+  it("stores a message whose answer is lost and echoes it once; a retry by the caller stores it again", async () => {
+    sim = await createSimulator({ random: () => 0 });
+    receiver = await startWebhookReceiver();
+    const channelId = await createChannel(sim, receiver);
+    const id = await createConversation(sim, channelId);
+    sim.setFaults({ lostResponseRate: 1 });
+
+    const lost = await rawApiCall(sim, "POST", `/conversations/${id}/messages`, {
+      authorType: "user",
+      text: "did this arrive?",
+    });
+    sim.resetFaults();
+    const retried = await rawApiCall(sim, "POST", `/conversations/${id}/messages`, {
+      authorType: "user",
+      text: "did this arrive?",
+    });
+
+    expect(lost).toEqual({ error: "ECONNRESET" });
+    expect(retried).toEqual({ status: 202 });
+    // The simulator, like 8x8, has no idempotency key: the caller's blind retry is a second message.
+    const messages = await control<{ messages: Array<{ text: string }> }>(
+      sim,
+      "GET",
+      `/conversations/${id}/messages`,
+    );
+    expect(messages.body.messages.map((m) => m.text)).toEqual(["did this arrive?", "did this arrive?"]);
+    await waitFor(() => receiver?.labels(id).filter((l) => l.startsWith("MESSAGE")).length === 2, {
+      what: "both MESSAGE echoes",
+    });
+  });
+
+  it("hits only the drawn fraction of 8x8 API calls, and the request log counts them", async () => {
+    // Draws for five calls: lost, answered, lost, answered, answered.
+    sim = await createSimulator({ random: sequence([0, 0.9, 0.1, 0.5, 0.99]) });
+    sim.setFaults({ lostResponseRate: 0.3 });
+    const outcomes = [];
+    for (let call = 0; call < 5; call++) outcomes.push(await rawApiCall(sim, "GET", "/webhooks"));
+
+    expect(outcomes).toEqual([
+      { error: "ECONNRESET" },
+      { status: 200 },
+      { error: "ECONNRESET" },
+      { status: 200 },
+      { status: 200 },
+    ]);
+    expect(sim.requestLog().map((r) => r.outcome)).toEqual([
+      "lost-response",
+      "answered",
+      "lost-response",
+      "answered",
+      "answered",
+    ]);
+    const log = await control<{ requests: Array<{ outcome: string }> }>(sim, "GET", "/request-log");
+    expect(log.body.requests.filter((r) => r.outcome === "lost-response")).toHaveLength(2);
+  });
+
+  it("never touches the control API or the JWK endpoint, and an errorRate fault wins before it", async () => {
+    sim = await createSimulator({ random: () => 0 });
+    sim.setFaults({ lostResponseRate: 1 });
+    expect((await control(sim, "GET", "/conversations")).status).toBe(200);
+    expect((await control(sim, "PUT", "/faults", { latencyMs: 0 })).status).toBe(200);
+    expect((await fetch(`${sim.url}/chat-gateway/v1/jwk/${sim.currentKid()}/public`)).status).toBe(200);
+
+    sim.setFaults({ errorRate: 1 });
+    expect(await rawApiCall(sim, "GET", "/webhooks")).toEqual({ status: 503 });
+    expect(sim.requestLog().map((r) => `${r.status}:${r.outcome}`)).toEqual(["503:fault-error"]);
   });
 });

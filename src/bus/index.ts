@@ -3,7 +3,7 @@ import { createMemoryBus } from "./memory.ts";
 import { createRedisBus } from "./redis.ts";
 import type { Bus } from "./types.ts";
 
-export type { Bus, BusHandler } from "./types.ts";
+export type { Bus, BusHandler, HeldLock, SubscribeOptions } from "./types.ts";
 
 export interface BusOptions {
   /** Where the Redis bus reports connection errors and recoveries; the memory bus has none to report. */

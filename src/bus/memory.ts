@@ -1,13 +1,27 @@
+import { createMemoryPresence } from "./presence-memory.ts";
 import type { Bus, BusHandler } from "./types.ts";
 
 /**
+ * The last fencing token handed out, shared by every memory bus of the process (tests run several on one
+ * store). Tokens start from the clock in microseconds, so a restarted process continues above the tokens
+ * its previous run left in the store.
+ */
+let lastFencingToken = 0;
+
+function nextFencingToken(): number {
+  lastFencingToken = Math.max(lastFencingToken + 1, Date.now() * 1000);
+  return lastFencingToken;
+}
+
+/**
  * The in-process bus of the embedded default. Messages are cloned through JSON so a subscriber can never
- * mutate what the publisher holds (the Redis bus serialises too; both behave alike).
+ * mutate what the publisher holds (the Redis bus serialises too; both behave alike). A publish reaches every
+ * subscriber before it resolves and cannot be lost, so a subscription's `onMissed` is never called.
  *
  * @example
  * const bus = createMemoryBus();
  * await bus.subscribe("session:1", (m) => console.log(m));
- * await bus.withLock("session:1", async () => bus.publish("session:1", { hello: true }));
+ * await bus.withLock("session:1", async (lock) => bus.publish("session:1", { hello: true, token: lock.token }));
  */
 export function createMemoryBus(): Bus {
   const topics = new Map<string, Set<BusHandler>>();
@@ -44,12 +58,13 @@ export function createMemoryBus(): Bus {
       lockTails.set(key, tail);
       await previous;
       try {
-        return await fn();
+        return await fn({ key, token: nextFencingToken() });
       } finally {
         release();
         if (lockTails.get(key) === tail) lockTails.delete(key);
       }
     },
+    presence: createMemoryPresence(),
     ping() {
       return closed ? Promise.reject(new Error("bus closed")) : Promise.resolve();
     },

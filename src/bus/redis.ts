@@ -1,7 +1,10 @@
 import { randomBytes } from "node:crypto";
 import { Redis } from "ioredis";
 import { createSilentLogger, type Logger } from "../telemetry/logger.ts";
-import type { Bus, BusHandler } from "./types.ts";
+import { createOutageLog } from "../telemetry/outage-log.ts";
+import { createMissedNotices, parseMissedNotice, type MissedTopics } from "./missed-notices-redis.ts";
+import { createRedisPresence } from "./presence-redis.ts";
+import type { Bus, BusHandler, HeldLock, SubscribeOptions } from "./types.ts";
 
 export interface RedisBusOptions {
   /** Key and channel prefix, so several Baton installations can share one Redis. Default `baton:`. */
@@ -20,25 +23,69 @@ export interface RedisBusOptions {
    * that is down or hangs. Default 5 s.
    */
   readonly commandTimeoutMs?: number;
+  /**
+   * How long an instance's presence entries (web chat connections) count without a refresh: a killed
+   * instance stops counting after this. Refreshed every third of it. Default 15 s.
+   */
+  readonly presenceTtlMs?: number;
 }
 
-/** Deletes or extends the lock only when it still holds our token (another holder may own it after expiry). */
+/**
+ * Takes the lock and, in the same step, the acquisition's fencing token; 0 when another holder has the lock.
+ * KEYS: the lock, its token counter. ARGV: our holder id, the lock's TTL, the counter's TTL (ms).
+ *
+ * The token is the counter plus one, but never below Redis's clock in microseconds: a counter that is gone
+ * (expired, a flushed Redis, a replica promoted before it caught up) restarts above every token handed out
+ * before, which only ever counted up from an earlier reading of that clock. That is also why the counter
+ * may expire: it is needed only while acquisitions come faster than one per microsecond. TIME's seconds are
+ * joined as text because a number this large would be written in exponent notation.
+ */
+const acquireScript = `
+if not redis.call("set", KEYS[1], ARGV[1], "PX", ARGV[2], "NX") then return 0 end
+local now = redis.call("time")
+local floor = tonumber(now[1]) * 1000000 + tonumber(now[2])
+local token = redis.call("incr", KEYS[2])
+if token < floor then
+  redis.call("set", KEYS[2], now[1] .. string.format("%06d", tonumber(now[2])))
+  token = floor
+end
+redis.call("pexpire", KEYS[2], ARGV[3])
+return token`;
+
+/** How long a key's token counter outlives its last acquisition (see acquireScript). */
+const fencingCounterTtlMs = 60 * 60 * 1000;
+
+/** Deletes or extends the lock only when it still holds our id (another holder may own it after expiry). */
 const releaseScript = `if redis.call("get", KEYS[1]) == ARGV[1] then return redis.call("del", KEYS[1]) else return 0 end`;
 const extendScript = `if redis.call("get", KEYS[1]) == ARGV[1] then return redis.call("pexpire", KEYS[1], ARGV[2]) else return 0 end`;
 
+/** One `subscribe` call: the same handler subscribed twice is two listeners. */
+interface Listener {
+  readonly handler: BusHandler;
+  readonly onMissed: (() => void) | undefined;
+}
+
 interface Subscription {
-  readonly handlers: Set<BusHandler>;
+  readonly listeners: Set<Listener>;
   /** The SUBSCRIBE of this entry; later subscribers of the topic wait for it too. */
   readonly active: Promise<void>;
 }
 
 /**
- * The scale-out bus: Redis pub/sub for messages, `SET NX PX` locks (renewed while held) so one instance at a
- * time acts on a conversation. Within one instance lock holders of a key also queue locally, so arrival
+ * The scale-out bus: Redis pub/sub for messages, `SET NX PX` locks (renewed while held, each acquisition
+ * with a fencing token from a per-key counter taken in the same script) so one instance at a time acts on a
+ * conversation. Within one instance lock holders of a key also queue locally, so arrival
  * order is kept there and Redis is asked once per holder.
  *
  * While Redis is unreachable ioredis keeps reconnecting; commands wait in its offline queue and fail after
  * a few reconnect attempts (or `commandTimeoutMs`), so callers see a rejection, never a hang.
+ *
+ * Pub/sub drops what is published while a subscriber is reconnecting, and what a failed PUBLISH carried, so
+ * subscribers are told when that may have happened (`onMissed`): every subscription of this instance once
+ * its subscriber connection is subscribed again after a drop, and every subscription of a topic on any
+ * instance once the instance whose publish to it failed reaches Redis again (a notice on the reserved
+ * channel `<prefix>bus:missed`). The two connections are named `<prefix>commands` and `<prefix>subscriber`
+ * (CLIENT LIST shows which is which).
  *
  * @example
  * const bus = await createRedisBus("redis://127.0.0.1:6379", { logger });
@@ -56,12 +103,14 @@ export async function createRedisBus(url: string, options: RedisBusOptions = {})
     // is back within about 2 s of Redis. A local connection refused costs nothing to retry.
     retryStrategy: (attempt: number) => Math.min(attempt * 100, 2_000),
   };
-  const commands = new Redis(url, clientOptions);
-  const subscriber = new Redis(url, clientOptions);
+  const commands = new Redis(url, { ...clientOptions, connectionName: `${prefix}commands` });
+  const subscriber = new Redis(url, { ...clientOptions, connectionName: `${prefix}subscriber` });
   watchConnection(commands, "commands", logger);
   watchConnection(subscriber, "subscriber", logger);
+  const noticeChannel = `${prefix}${noticeTopic}`;
   try {
     await Promise.all([commands.connect(), subscriber.connect()]);
+    await subscriber.subscribe(noticeChannel);
   } catch (error) {
     // Otherwise the client that did connect, or the one still retrying, would keep the process alive.
     commands.disconnect();
@@ -69,13 +118,43 @@ export async function createRedisBus(url: string, options: RedisBusOptions = {})
     throw error;
   }
 
+  const presence = createRedisPresence(commands, {
+    prefix,
+    ttlMs: options.presenceTtlMs ?? 15_000,
+    // A user away longer than a week is not announced as back (the mark must not stay in Redis for good).
+    awayTtlMs: 7 * 24 * 60 * 60 * 1000,
+    logger,
+  });
   const topics = new Map<string, Subscription>();
   const localTails = new Map<string, Promise<void>>();
   /** Channels whose UNSUBSCRIBE failed: ioredis resubscribes them on reconnect, so they are dropped then. */
   const orphaned = new Set<string>();
   const channelOf = (topic: string) => `${prefix}${topic}`;
+  const lockKeyOf = (key: string) => `${prefix}lock:${key}`;
+  const notices = createMissedNotices(commands, { channel: noticeChannel, logger });
+
+  /** Calls `onMissed` of every listener of `which` on this instance. */
+  function tellMissed(which: MissedTopics): void {
+    const subscriptions =
+      which === "all" ? [...topics.values()] : which.flatMap((topic) => topics.get(topic) ?? []);
+    for (const subscription of subscriptions) {
+      for (const listener of [...subscription.listeners]) {
+        try {
+          listener.onMissed?.();
+        } catch (error) {
+          logger.error({ err: error }, "bus onMissed handler failed");
+        }
+      }
+    }
+  }
 
   subscriber.on("message", (channel: string, text: string) => {
+    if (channel === noticeChannel) {
+      const missed = parseMissedNotice(text);
+      if (missed === undefined) logger.warn({ channel }, "missed-message notice not understood; ignored");
+      else tellMissed(missed);
+      return;
+    }
     const topic = channel.slice(prefix.length);
     const subscription = topics.get(topic);
     if (subscription === undefined) return;
@@ -87,7 +166,7 @@ export async function createRedisBus(url: string, options: RedisBusOptions = {})
       return;
     }
     // A throw here would unwind into ioredis's socket reader; one bad handler must not break delivery.
-    for (const handler of [...subscription.handlers]) {
+    for (const { handler } of [...subscription.listeners]) {
       try {
         handler(message);
       } catch (error) {
@@ -95,7 +174,24 @@ export async function createRedisBus(url: string, options: RedisBusOptions = {})
       }
     }
   });
+  // Set when the subscriber connection drops; what was published until it is subscribed again is lost.
+  let subscriberDropped = false;
+  subscriber.on("close", () => {
+    subscriberDropped = true;
+  });
   subscriber.on("ready", () => {
+    if (subscriberDropped) {
+      subscriberDropped = false;
+      // ioredis sent its resubscriptions before 'ready' fired, on this connection: once this SUBSCRIBE is
+      // answered they are active, so a subscriber that reads what it missed now misses nothing after.
+      subscriber.subscribe(noticeChannel).then(
+        () => tellMissed("all"),
+        (error: unknown) => {
+          logger.debug({ err: error }, "resubscription not confirmed; telling subscribers anyway");
+          tellMissed("all");
+        },
+      );
+    }
     for (const channel of orphaned) {
       if (topics.has(channel.slice(prefix.length))) {
         orphaned.delete(channel);
@@ -108,19 +204,32 @@ export async function createRedisBus(url: string, options: RedisBusOptions = {})
     }
   });
 
-  async function acquire(lockKey: string, token: string): Promise<void> {
+  /** Waits for the lock; resolves to the acquisition's fencing token. */
+  async function acquire(key: string, holder: string): Promise<number> {
     const deadline = Date.now() + lockWaitMs;
     for (let wait = 5; ; wait = Math.min(wait * 2, 100)) {
-      if ((await commands.set(lockKey, token, "PX", lockTtlMs, "NX")) === "OK") return;
-      if (Date.now() > deadline) throw new Error(`timed out waiting for the lock ${lockKey}`);
+      const token = Number(
+        await commands.eval(
+          acquireScript,
+          2,
+          lockKeyOf(key),
+          `${prefix}fence:${key}`,
+          holder,
+          String(lockTtlMs),
+          String(fencingCounterTtlMs),
+        ),
+      );
+      if (token > 0) return token;
+      if (Date.now() > deadline) throw new Error(`timed out waiting for the lock ${lockKeyOf(key)}`);
       await new Promise((resolve) => setTimeout(resolve, wait));
     }
   }
 
-  async function holdDistributed<T>(key: string, fn: () => Promise<T>): Promise<T> {
-    const lockKey = `${prefix}lock:${key}`;
+  async function holdDistributed<T>(key: string, fn: (lock: HeldLock) => Promise<T>): Promise<T> {
+    const lockKey = lockKeyOf(key);
+    // Who holds the lock (only the holder may extend or delete it); the fencing token orders holders.
     const token = randomBytes(16).toString("hex");
-    await acquire(lockKey, token);
+    const fencingToken = await acquire(key, token);
     let lost = false;
     const renew = setInterval(() => {
       // A timer callback: nothing awaits this, so every outcome is handled here. A missed renewal is not
@@ -129,13 +238,16 @@ export async function createRedisBus(url: string, options: RedisBusOptions = {})
         (extended) => {
           if (extended !== 0 || lost) return;
           lost = true;
-          logger.warn({ key }, "bus lock expired while held; another instance may act");
+          logger.warn(
+            { key, token: fencingToken },
+            "bus lock expired while held; another instance may act, and writes fenced with this token are refused",
+          );
         },
         (error: unknown) => logger.warn({ err: error, key }, "bus lock could not be renewed"),
       );
     }, lockTtlMs / 3);
     try {
-      return await fn();
+      return await fn({ key, token: fencingToken });
     } finally {
       clearInterval(renew);
       // Not released, the lock still expires after its TTL; the work itself already finished.
@@ -147,13 +259,20 @@ export async function createRedisBus(url: string, options: RedisBusOptions = {})
 
   return {
     async publish(topic, message) {
-      await commands.publish(channelOf(topic), JSON.stringify(message));
+      refuseReserved(topic);
+      try {
+        await commands.publish(channelOf(topic), JSON.stringify(message));
+      } catch (error) {
+        notices.publishFailed(topic);
+        throw error;
+      }
     },
-    async subscribe(topic, handler) {
+    async subscribe(topic, handler, subscribeOptions: SubscribeOptions = {}) {
+      refuseReserved(topic);
       let subscription = topics.get(topic);
       if (subscription === undefined) {
         const created: Subscription = {
-          handlers: new Set(),
+          listeners: new Set(),
           active: subscriber.subscribe(channelOf(topic)).then(() => undefined),
         };
         topics.set(topic, created);
@@ -165,19 +284,20 @@ export async function createRedisBus(url: string, options: RedisBusOptions = {})
         });
       }
       const current = subscription;
-      current.handlers.add(handler);
+      const listener: Listener = { handler, onMissed: subscribeOptions.onMissed };
+      current.listeners.add(listener);
       try {
         await current.active;
       } catch (error) {
-        current.handlers.delete(handler);
+        current.listeners.delete(listener);
         throw error;
       }
       let ended = false;
       return async () => {
         if (ended) return;
         ended = true;
-        current.handlers.delete(handler);
-        if (current.handlers.size > 0 || topics.get(topic) !== current) return;
+        current.listeners.delete(listener);
+        if (current.listeners.size > 0 || topics.get(topic) !== current) return;
         topics.delete(topic);
         try {
           await subscriber.unsubscribe(channelOf(topic));
@@ -200,6 +320,7 @@ export async function createRedisBus(url: string, options: RedisBusOptions = {})
         if (localTails.get(key) === tail) localTails.delete(key);
       }
     },
+    presence,
     async ping() {
       // Answer at once while reconnecting instead of waiting in the offline queue: /readyz must be quick.
       for (const [role, client] of [
@@ -211,6 +332,8 @@ export async function createRedisBus(url: string, options: RedisBusOptions = {})
       await commands.ping();
     },
     async close() {
+      notices.close();
+      await presence.close();
       topics.clear();
       orphaned.clear();
       await Promise.allSettled([commands.quit(), subscriber.quit()]);
@@ -221,25 +344,24 @@ export async function createRedisBus(url: string, options: RedisBusOptions = {})
   };
 }
 
+/** The notice channel's topic: a topic of this name would be mistaken for notices. */
+const noticeTopic = "bus:missed";
+
+function refuseReserved(topic: string): void {
+  if (topic === noticeTopic)
+    throw new Error(`the bus topic ${noticeTopic} is reserved for missed-message notices`);
+}
+
 /**
  * Handles the 'error' events of one ioredis client: ioredis repeats them on every reconnect attempt, so an
  * outage is logged once at error level (and again if the error changes), the repeats at debug, and the
  * recovery at info.
  */
 function watchConnection(client: Redis, role: "commands" | "subscriber", logger: Logger): void {
-  let lastReported: string | undefined;
-  client.on("error", (error: Error) => {
-    const signature = `${error.name}: ${error.message}`;
-    if (signature === lastReported) {
-      logger.debug({ err: error, role }, "redis still unreachable");
-      return;
-    }
-    lastReported = signature;
-    logger.error({ err: error, role }, "redis connection error; reconnecting");
+  const outage = createOutageLog(logger, {
+    failed: "redis connection error; reconnecting",
+    restored: "redis connection restored",
   });
-  client.on("ready", () => {
-    if (lastReported === undefined) return;
-    lastReported = undefined;
-    logger.info({ role }, "redis connection restored");
-  });
+  client.on("error", (error: Error) => outage.failed(error, { role }));
+  client.on("ready", () => outage.succeeded({ role }));
 }

@@ -246,6 +246,11 @@ export const configSchema = z.strictObject({
        */
       metricsToken: serverSecret("a token of at least 32 characters (write it as ${VAR})"),
       /**
+       * Opens the admin API (`/api/v1/…`: the event log and replay) as `authorization: Bearer <adminKey>`.
+       * Unset, the admin API answers 403 (it is off); the operator page at /admin/ asks for the key.
+       */
+      adminKey: serverSecret("a key of at least 32 characters (write it as ${VAR})"),
+      /**
        * Whether `X-Forwarded-For` names the client (Fastify's `trustProxy`): `false` (default: the TCP peer
        * is the client), `true` (trust every proxy: only when nothing reaches Baton but through them), a hop
        * count, or the proxies' addresses / CIDR ranges. Rate limits count per client address, so behind a
@@ -289,6 +294,21 @@ export const configSchema = z.strictObject({
     .string()
     .refine((v) => v === "memory" || /^rediss?:\/\/.+/.test(v), { error: "memory or redis://host:6379" })
     .default("memory"),
+  /** The durable outbox of outbound calls (docs/guarantees.md, "Outbound 8x8 calls"). */
+  outbox: z
+    .strictObject({
+      /**
+       * How long a call that keeps failing with a passing error (an outage, 429, 5xx) is retried before it is
+       * given up; a handover whose message is given up ends and the user is told. Default 2 hours: longer
+       * than an hour's outage of 8x8.
+       */
+      retryForMinutes: z
+        .int()
+        .min(1)
+        .max(7 * 24 * 60)
+        .default(120),
+    })
+    .prefault({}),
   log: z
     .strictObject({
       level: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
@@ -297,6 +317,42 @@ export const configSchema = z.strictObject({
   providers: z.record(id, provider).default({}),
   endpoints: z.record(id, endpoint).default({}),
   copilot: copilot.prefault({}),
+  /**
+   * The operator's event log (docs/event-log.md): every webhook request and every 8x8 call attempt, metadata
+   * only, plus inbound bodies for replay. Written in batches off the request path; pruned after retention.
+   */
+  eventLog: z
+    .strictObject({
+      enabled: z.boolean().default(true),
+      /** Entries older than this are deleted (checked every 10 minutes). */
+      retentionHours: z
+        .int()
+        .min(1)
+        .max(24 * 366)
+        .default(72),
+      /** Largest inbound body kept per entry; longer ones are cut (and then replayed from the webhook store). */
+      maxBodyBytes: z
+        .int()
+        .min(0)
+        .max(1024 * 1024)
+        .default(64 * 1024),
+      /** Entries waiting in memory to be written; beyond it new ones are dropped, counted and logged. */
+      bufferSize: z.int().min(100).max(1_000_000).default(10_000),
+      /** How often the buffer is written. */
+      flushIntervalMs: z.int().min(10).max(60_000).default(1_000),
+    })
+    .prefault({}),
+  /**
+   * Catch-up of open handovers with their provider (docs/guarantees.md): besides at start, after a gap and
+   * after an outage, every open handover is read from the provider this often (0 = never). Each sweep costs
+   * a few API calls per open handover, `concurrency` at a time.
+   */
+  reconcile: z
+    .strictObject({
+      intervalSeconds: z.int().min(0).max(86_400).default(300),
+      concurrency: z.int().min(1).max(64).default(4),
+    })
+    .prefault({}),
 });
 
 /** The validated configuration, defaults applied. */

@@ -47,7 +47,7 @@ export function createFlowDriver(deps: FlowDriverDeps) {
       logger.warn({ sessionKey: fresh.id, code: error.code, details: error.details }, "flow problem");
     }
     const { context, ...position } = result.state;
-    await store.sessions.updateFlow(fresh.id, { context, flowState: position });
+    await turn.transaction((tx) => tx.sessions.updateFlow(fresh.id, { context, flowState: position }));
     // Outputs and actions in the order the flow produced them (an action knows how many outputs preceded it).
     let next = 0;
     for (const action of result.actions) {

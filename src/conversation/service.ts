@@ -1,12 +1,12 @@
 import type { Bus } from "../bus/types.ts";
-import { BatonError } from "../errors/index.ts";
+import { BatonError, isBatonError } from "../errors/index.ts";
 import type { FlowHandoverRequest, FlowPorts } from "../flow/types.ts";
 import type { HandoverObserver, SessionGate } from "../handover/ports.ts";
 import { createHandoverService, type HandoverService } from "../handover/service.ts";
 import { resolveLocale } from "../i18n/catalog.ts";
 import type { HandoverProvider } from "../providers/port.ts";
 import type { ConversationMessage, HandoverBanner, MessageAttachment } from "../protocol/messages.ts";
-import type { Store, StoredSession } from "../store/types.ts";
+import type { Store, StoreRepositories, StoredSession } from "../store/types.ts";
 import type { Logger } from "../telemetry/logger.ts";
 import { createFlowDriver } from "./flow-driver.ts";
 import { sessionLock } from "./session-stream.ts";
@@ -48,6 +48,9 @@ export interface CopilotTriggers extends HandoverObserver {
   onMessage(session: StoredSession, message: ConversationMessage): void;
 }
 
+/** How often a turn refused before it stored anything is run again under a fresh lock. */
+const maxRunsAgainAfterLockLost = 2;
+
 /** How the bot API names a session: the endpoint plus the ids the bot's users have. */
 export type BotSessionKey = Pick<UserInput, "endpointId" | "userId" | "sessionId">;
 
@@ -57,7 +60,8 @@ export type BotSessionKey = Pick<UserInput, "endpointId" | "userId" | "sessionId
  * handover service (src/handover/) runs the handovers themselves.
  *
  * Everything that changes one session happens in a turn under that session's bus lock, so one instance acts
- * on a conversation at a time and in order.
+ * on a conversation at a time and in order; the turn's writes carry the lock's fencing token, so an
+ * instance that lost the lock (a stall past its TTL) cannot write over the one that took it.
  *
  * @example
  * const conversations = createConversationService({ store, bus, endpoints, providers, http, logger, kickOutbox });
@@ -106,13 +110,42 @@ export function createConversationService(deps: ConversationServiceDeps) {
   }
 
   async function withSession<T>(session: StoredSession, fn: (turn: Turn) => Promise<T>): Promise<T> {
-    return bus.withLock(sessionLock(session.id), async () => {
-      const endpoint = endpointOf(session);
-      const turn = new Turn(session, endpoint, resolveLocale(session.locale ?? endpoint.locale), host);
-      const result = await fn(turn);
-      await turn.flush();
-      return result;
-    });
+    for (let attempt = 1; ; attempt += 1) {
+      let turn: Turn | undefined;
+      try {
+        return await bus.withLock(sessionLock(session.id), async (lock) => {
+          const endpoint = endpointOf(session);
+          const locale = resolveLocale(session.locale ?? endpoint.locale);
+          turn = new Turn(session, endpoint, locale, host, lock.token);
+          const result = await fn(turn);
+          await turn.flush();
+          return result;
+        });
+      } catch (error) {
+        if (!canRunAgain(error, turn, attempt)) throw error;
+        deps.logger.warn(
+          { sessionKey: session.id, attempt },
+          "another instance took this session's lock over before the turn stored anything; running it again",
+        );
+      }
+    }
+  }
+
+  /**
+   * A turn refused by its first write (BATON_ERR_LOCK_LOST: our lock expired and another holder wrote) has
+   * changed nothing, so it is simply run again under a fresh lock, whose token is newer. Not once it stored
+   * something (running it again would repeat that) or ran a flow (whose HTTP calls would be made again):
+   * then the error goes to the caller, whose own retry (webhook receiver, outbox, timers) decides.
+   */
+  function canRunAgain(error: unknown, turn: Turn | undefined, attempt: number): boolean {
+    return (
+      isBatonError(error) &&
+      error.code === "BATON_ERR_LOCK_LOST" &&
+      turn !== undefined &&
+      turn.committed === 0 &&
+      turn.flowRuns === 0 &&
+      attempt <= maxRunsAgainAfterLockLost
+    );
   }
 
   async function openSession(
@@ -171,43 +204,63 @@ export function createConversationService(deps: ConversationServiceDeps) {
       const session = await openSession(input);
       return withSession(session, async (turn) => {
         const attachments: MessageAttachment[] = (input.attachments ?? []).map(toDataUrlAttachment);
-        const appended = await store.messages.append(session.id, {
-          direction: "in",
-          source: "user",
-          ...(input.text !== undefined ? { text: input.text } : {}),
-          ...(input.data !== undefined ? { data: input.data } : {}),
-          ...(attachments.length > 0 ? { attachments } : {}),
-          ...(input.clientMessageId !== undefined ? { clientMessageId: input.clientMessageId } : {}),
-        });
-        if (!appended.inserted)
-          return { sessionKey: session.id, seq: appended.seq, duplicate: true, outputs: [] };
-        const message: ConversationMessage = {
-          seq: appended.seq,
+        const appendMessage = async (tx: StoreRepositories) => {
+          const appended = await tx.messages.append(session.id, {
+            direction: "in",
+            source: "user",
+            ...(input.text !== undefined ? { text: input.text } : {}),
+            ...(input.data !== undefined ? { data: input.data } : {}),
+            ...(attachments.length > 0 ? { attachments } : {}),
+            ...(input.clientMessageId !== undefined ? { clientMessageId: input.clientMessageId } : {}),
+          });
+          // Published after the commit (a rolled-back transaction drops it with everything else).
+          if (appended.inserted) turn.stream({ type: "message", message: shownMessage(appended.seq) });
+          return appended;
+        };
+        const shownMessage = (seq: number): ConversationMessage => ({
+          seq,
           source: "user",
           createdAt: new Date(clock()).toISOString(),
           ...(input.text !== undefined ? { text: input.text } : {}),
           ...(attachments.length > 0 ? { attachments } : {}),
           ...(input.clientMessageId !== undefined ? { clientMessageId: input.clientMessageId } : {}),
-        };
-        turn.stream({ type: "message", message });
+        });
+        // During a handover the message and the outbox item that relays it commit together: stored apart, a
+        // crash or a refused write between them would leave a message that was acknowledged and never reached
+        // the agent, and the client's resend would then be answered as a duplicate.
         const open = await handovers.openFor(session.id);
-        if (open !== undefined) {
-          await handovers.apply(turn, open, {
-            type: "user.message",
-            ...(input.text !== undefined ? { text: input.text } : {}),
+        const withRelay: { appended?: Awaited<ReturnType<typeof appendMessage>> } = {};
+        const relayed =
+          open !== undefined &&
+          (await handovers.apply(
+            turn,
+            open,
+            {
+              type: "user.message",
+              ...(input.text !== undefined ? { text: input.text } : {}),
+              ...(input.data !== undefined ? { data: input.data } : {}),
+              ...(attachments.length > 0 ? { attachments } : {}),
+              at: clock(),
+            },
+            undefined,
+            async (tx) => (withRelay.appended = await appendMessage(tx)).inserted,
+          ));
+        // No handover (or it was gone by the time it was written): the message is stored on its own.
+        const stored = withRelay.appended ?? (await turn.transaction(appendMessage));
+        if (!stored.inserted)
+          return { sessionKey: session.id, seq: stored.seq, duplicate: true, outputs: [] };
+        if (!relayed) {
+          await forwardToBot(turn, {
+            ...shownMessage(stored.seq),
             ...(input.data !== undefined ? { data: input.data } : {}),
-            ...(attachments.length > 0 ? { attachments } : {}),
-            at: clock(),
           });
-        } else {
-          await forwardToBot(turn, { ...message, ...(input.data !== undefined ? { data: input.data } : {}) });
           await turn.runFlow({
             kind: "input",
             ...(input.text !== undefined ? { text: input.text } : {}),
             ...(input.data !== undefined ? { data: input.data } : {}),
           });
         }
-        return { sessionKey: session.id, seq: appended.seq, duplicate: false, outputs: turn.outputs };
+        return { sessionKey: session.id, seq: stored.seq, duplicate: false, outputs: turn.outputs };
       });
     },
 

@@ -21,7 +21,8 @@ export interface TurnHost {
 
 /**
  * One input, event or timer of one session, under the session's lock: what it showed (the REST channel
- * returns it), the live events to publish after the commit, whether the outbox needs a look.
+ * returns it), the live events to publish after the commit, whether the outbox needs a look. Its writes go
+ * through `transaction`, fenced with the lock's token.
  */
 export class Turn implements HandoverTurn {
   /** Everything shown to the user during this turn, in order. */
@@ -30,12 +31,19 @@ export class Turn implements HandoverTurn {
   flowRuns = 0;
   readonly #pending: SessionStreamEvent[] = [];
   #kick = false;
+  #committed = 0;
 
+  /**
+   * @param fencingToken the token of the session lock this turn runs under: every transaction of the turn
+   *   claims the session with it first, so once another holder took the lock over and wrote, nothing more
+   *   of this turn is stored (BATON_ERR_LOCK_LOST).
+   */
   constructor(
     readonly session: StoredSession,
     readonly endpoint: EndpointRuntime,
     readonly locale: Locale,
     private readonly host: TurnHost,
+    private readonly fencingToken: number,
   ) {}
 
   async show(tx: StoreRepositories, message: ShownMessage): Promise<ConversationMessage> {
@@ -60,7 +68,14 @@ export class Turn implements HandoverTurn {
   async transaction<T>(fn: (tx: StoreRepositories) => Promise<T>): Promise<T> {
     const mark = { outputs: this.outputs.length, pending: this.#pending.length, kick: this.#kick };
     try {
-      return await this.host.store.transaction(fn);
+      const result = await this.host.store.transaction(async (tx) => {
+        // First: a holder that lost the lock is refused before it writes anything, and the session row it
+        // locks keeps any other fenced write out until this transaction ends.
+        await tx.sessions.fence(this.session.id, this.fencingToken);
+        return fn(tx);
+      });
+      this.#committed += 1;
+      return result;
     } catch (error) {
       // Rolled back: what it showed was never stored, so it must not be published either.
       this.outputs.length = mark.outputs;
@@ -68,6 +83,11 @@ export class Turn implements HandoverTurn {
       this.#kick = mark.kick;
       throw error;
     }
+  }
+
+  /** Transactions of this turn that committed so far: 0 means the turn has changed nothing yet. */
+  get committed(): number {
+    return this.#committed;
   }
 
   stream(event: SessionStreamEvent): void {

@@ -66,6 +66,19 @@ export interface CopilotRunnerDeps {
 
 const maxProblems = 20;
 const maxTranscriptLines = 200;
+/**
+ * How often one trigger is applied again after the stored workspace changed under it. The copilot lock makes
+ * a conflict rare (a lock that ran out while an instance stalled); a run of them means something is wrong.
+ */
+const maxSaveAttempts = 5;
+
+/** What one attempt at a trigger came to: saved (and published), nothing to save, or lost to a newer write. */
+type Outcome = "saved" | "unchanged" | "conflict";
+
+/** Frames an update sends after its tiles; they get the saved version when they are published. */
+type UpdateFrame =
+  | { readonly type: "sendData"; readonly tileId: string; readonly data: unknown }
+  | { readonly type: "problem"; readonly problem: CopilotProblem };
 
 type Trigger =
   | { readonly kind: "handover"; readonly handover: StoredHandover }
@@ -93,6 +106,8 @@ export function createCopilotRunner(deps: CopilotRunnerDeps) {
   const { store, bus, logger } = deps;
   const clock = deps.clock ?? Date.now;
   const queues = new Map<string, Promise<void>>();
+  /** Handover starts queued here and not yet run: session key → handover id. */
+  const startsQueued = new Map<string, string>();
 
   /** Runs `work` after earlier work of the session (in this process) and under the session's copilot lock. */
   function enqueue(sessionKey: string, work: () => Promise<void>): Promise<void> {
@@ -135,7 +150,7 @@ export function createCopilotRunner(deps: CopilotRunnerDeps) {
     gridChanged = false;
     handoverStateChanged = false;
     readonly changedTiles = new Set<string>();
-    readonly frames: CopilotServerFrame[] = [];
+    readonly frames: UpdateFrame[] = [];
     private messages: StoredMessage[] | undefined;
 
     constructor(
@@ -198,7 +213,12 @@ export function createCopilotRunner(deps: CopilotRunnerDeps) {
       this.gridChanged = true;
     }
 
-    async save(): Promise<void> {
+    /**
+     * Saves at the version this update was read at, then publishes what changed with the saved version.
+     * "conflict": another write came first; nothing was saved or published, and the caller applies the
+     * trigger again to the stored workspace.
+     */
+    async save(): Promise<Outcome> {
       const record: WorkspaceRecord = {
         ...this.record,
         workspace: this.workspace,
@@ -207,26 +227,24 @@ export function createCopilotRunner(deps: CopilotRunnerDeps) {
         basis: this.basis,
       };
       const saved = await store.copilotWorkspaces.save(this.session.id, record, this.version);
-      if (!saved.ok) {
-        // The copilot lock makes this a lost lock (an instance stalled past it): the other writer's state stands.
-        logger.warn(
-          { sessionKey: this.session.id },
-          "copilot workspace changed concurrently; update dropped",
-        );
-        return;
-      }
+      if (!saved.ok) return "conflict";
       const topic = copilotTopic(this.session.id);
+      const publish = (frame: CopilotServerFrame) => bus.publish(topic, frame);
+      const workspaceVersion = saved.version;
+      // Published under the copilot lock, so every socket gets the versions in order; a client also ignores
+      // a state older than its own (a lock that ran out could let an older publish arrive late).
       // The status line travels only in `state` (the protocol has no frame of its own for it); the page
       // keeps every tile that arrives unchanged, so a status change repaints no tile.
       if (this.gridChanged || this.handoverStateChanged)
-        await bus.publish(topic, { type: "state", state: this.workspace });
+        await publish({ type: "state", state: this.workspace, workspaceVersion });
       else {
         for (const id of this.changedTiles) {
           const tile = this.tile(id);
-          if (tile !== undefined) await bus.publish(topic, { type: "tile", tile });
+          if (tile !== undefined) await publish({ type: "tile", tile, workspaceVersion });
         }
       }
-      for (const frame of this.frames) await bus.publish(topic, frame);
+      for (const frame of this.frames) await publish({ ...frame, workspaceVersion });
+      return "saved";
     }
   }
 
@@ -502,8 +520,7 @@ export function createCopilotRunner(deps: CopilotRunnerDeps) {
     return resolveLocale(update.session.locale ?? update.endpoint.locale);
   }
 
-  async function handoverInput(handoverId: string): Promise<CopilotFlowInput["handover"]> {
-    const handover = await store.handovers.get(handoverId);
+  function handoverInput(handover: StoredHandover | undefined): CopilotFlowInput["handover"] {
     if (handover === undefined) return null;
     const { queue, agent } = handover.machine;
     return {
@@ -513,17 +530,19 @@ export function createCopilotRunner(deps: CopilotRunnerDeps) {
     };
   }
 
-  async function inputFor(update: Update, trigger: Trigger): Promise<CopilotFlowInput | undefined> {
-    const handover = await handoverInput(update.record.handoverId);
-    const base = { text: null, postback: null, search: null, handover };
+  function inputFor(
+    update: Update,
+    trigger: Trigger,
+    own: StoredHandover | undefined,
+  ): CopilotFlowInput | undefined {
+    const base = { text: null, postback: null, search: null, handover: handoverInput(own) };
     switch (trigger.kind) {
       case "handover":
         return { ...base, trigger: "handover" };
       case "message": {
         const { source } = trigger.message;
         if (source !== "user" && source !== "agent") return undefined;
-        const open = (await store.handovers.get(update.record.handoverId))?.endedAt === null;
-        if (!open) return undefined;
+        if (own?.endedAt !== null) return undefined;
         const text = trigger.message.text === undefined ? null : deps.redact(trigger.message.text);
         return { ...base, trigger: source === "user" ? "userMessage" : "agentMessage", text };
       }
@@ -534,13 +553,64 @@ export function createCopilotRunner(deps: CopilotRunnerDeps) {
     }
   }
 
-  /** One trigger, under the lock: load (or create), run, refresh the transcript, save, publish. */
-  async function process(session: StoredSession, trigger: Trigger): Promise<void> {
+  /**
+   * Applies one trigger under the lock, again on the stored workspace each time another write came first, so
+   * no trigger is lost to a concurrent one.
+   */
+  async function untilSaved(
+    sessionKey: string,
+    what: string,
+    attempt: () => Promise<Outcome>,
+  ): Promise<void> {
+    for (let n = 1; n <= maxSaveAttempts; n++) {
+      if ((await attempt()) !== "conflict") return;
+      logger.warn(
+        { sessionKey, trigger: what, attempt: n },
+        "copilot workspace changed concurrently; applying the trigger again to the stored workspace",
+      );
+    }
+    throw new BatonError("BATON_ERR_COPILOT_WORKSPACE_CONFLICT", {
+      sessionKey,
+      trigger: what,
+      attempts: maxSaveAttempts,
+    });
+  }
+
+  /**
+   * The session's open handover when the workspace is not (yet) its and its start trigger is not queued
+   * here: it was queued on another instance, which has not run it yet. A message then builds the workspace
+   * for it first, so the message reaches the flow instead of being dropped for want of a workspace. (A start
+   * queued here runs after the messages of the turn that started it, as on one instance it always did.)
+   */
+  async function handoverToTakeOver(
+    sessionKey: string,
+    own: StoredHandover | undefined,
+  ): Promise<StoredHandover | undefined> {
+    if (own?.endedAt === null) return undefined;
+    const open = await store.handovers.findOpenBySession(sessionKey);
+    if (open === undefined || open.id === own?.id || startsQueued.get(sessionKey) === open.id)
+      return undefined;
+    return open;
+  }
+
+  /** One attempt at one trigger, under the lock: load (or create), run, refresh the transcript, save, publish. */
+  async function process(session: StoredSession, trigger: Trigger): Promise<Outcome> {
     const endpoint = copilotEndpoint(session);
-    if (endpoint === undefined) return;
-    const loaded = await load(session.id);
+    if (endpoint === undefined) return "unchanged";
+    let loaded = await load(session.id);
+    if (trigger.kind === "message") {
+      const own = loaded === undefined ? undefined : await store.handovers.get(loaded.record.handoverId);
+      const open = await handoverToTakeOver(session.id, own);
+      if (open !== undefined) {
+        const built = await process(session, { kind: "handover", handover: open });
+        if (built === "conflict") return built;
+        loaded = await load(session.id);
+      }
+    }
     let update: Update;
     if (trigger.kind === "handover") {
+      // Built already for this handover (a message of it came first): its start has nothing left to do.
+      if (loaded?.record.handoverId === trigger.handover.id) return "unchanged";
       const last = (await store.messages.listTranscript(session.id, { lastN: 1 })).at(-1)?.seq ?? 0;
       const record =
         loaded === undefined
@@ -557,7 +627,7 @@ export function createCopilotRunner(deps: CopilotRunnerDeps) {
       update = new Update(session, endpoint, record, loaded?.version ?? null);
       update.gridChanged = loaded === undefined;
     } else {
-      if (loaded === undefined) return; // no handover yet: nothing to show
+      if (loaded === undefined) return "unchanged"; // no handover yet: nothing to show
       update = new Update(session, endpoint, loaded.record, loaded.version);
     }
     if (trigger.kind === "postback" || trigger.kind === "search") {
@@ -568,12 +638,17 @@ export function createCopilotRunner(deps: CopilotRunnerDeps) {
         });
     }
     if (trigger.kind === "search") update.searches[trigger.tileId] = trigger.query;
-    const handoverState = (await store.handovers.get(update.record.handoverId))?.state;
-    if (handoverState !== undefined) update.setHandoverState(handoverState);
-    const input = await inputFor(update, trigger);
+    const own = await store.handovers.get(update.record.handoverId);
+    if (own !== undefined) update.setHandoverState(own.state);
+    const input = inputFor(update, trigger, own);
     if (input !== undefined) await runCopilotFlow(update, input);
     await refreshTranscripts(update);
-    await update.save();
+    return update.save();
+  }
+
+  /** `process` until it is saved (or there was nothing to save). */
+  function apply(session: StoredSession, trigger: Trigger): Promise<void> {
+    return untilSaved(session.id, trigger.kind, () => process(session, trigger));
   }
 
   async function postLink(session: StoredSession, handover: StoredHandover): Promise<void> {
@@ -589,24 +664,26 @@ export function createCopilotRunner(deps: CopilotRunnerDeps) {
   }
 
   /** The status line follows the workspace's own handover; nothing else of the workspace changes. */
-  async function followHandover(session: StoredSession, changed: StoredHandover): Promise<void> {
+  async function followHandover(session: StoredSession, changed: StoredHandover): Promise<Outcome> {
     const endpoint = copilotEndpoint(session);
-    if (endpoint === undefined) return;
+    if (endpoint === undefined) return "unchanged";
     const loaded = await load(session.id);
-    if (loaded === undefined || loaded.record.handoverId !== changed.id) return;
+    if (loaded === undefined || loaded.record.handoverId !== changed.id) return "unchanged";
     // Instances queue their own triggers, so two changes may arrive here out of order: a newer stored
     // version wins over the one this trigger carries.
     const stored = await store.handovers.get(changed.id);
     const latest = stored !== undefined && stored.version > changed.version ? stored : changed;
     const update = new Update(session, endpoint, loaded.record, loaded.version);
-    if (!update.setHandoverState(latest.state)) return;
-    await update.save();
+    if (!update.setHandoverState(latest.state)) return "unchanged";
+    return update.save();
   }
 
   const triggers = {
     onHandoverStarted(session: StoredSession, handover: StoredHandover): void {
       if (copilotEndpoint(session) === undefined || handover.endedAt !== null) return;
+      startsQueued.set(session.id, handover.id);
       queued(session.id, "handover", async () => {
+        if (startsQueued.get(session.id) === handover.id) startsQueued.delete(session.id);
         try {
           await postLink(session, handover);
         } catch (error) {
@@ -616,7 +693,7 @@ export function createCopilotRunner(deps: CopilotRunnerDeps) {
             "copilot link not posted",
           );
         }
-        await process(session, { kind: "handover", handover });
+        await apply(session, { kind: "handover", handover });
       });
     },
     /**
@@ -628,11 +705,13 @@ export function createCopilotRunner(deps: CopilotRunnerDeps) {
      */
     onHandoverChanged(session: StoredSession, handover: StoredHandover): void {
       if (copilotEndpoint(session) === undefined) return;
-      queued(session.id, "handoverChanged", () => followHandover(session, handover));
+      queued(session.id, "handoverChanged", () =>
+        untilSaved(session.id, "handoverChanged", () => followHandover(session, handover)),
+      );
     },
     onMessage(session: StoredSession, message: ConversationMessage): void {
       if (copilotEndpoint(session) === undefined) return;
-      queued(session.id, "message", () => process(session, { kind: "message", message }));
+      queued(session.id, "message", () => apply(session, { kind: "message", message }));
     },
   };
 
@@ -642,13 +721,20 @@ export function createCopilotRunner(deps: CopilotRunnerDeps) {
     async state(sessionKey: string): Promise<CopilotWorkspaceState | undefined> {
       return (await load(sessionKey))?.record.workspace;
     },
+    /** The workspace as stored with its version (what a `state` frame carries), or undefined before it exists. */
+    async snapshot(
+      sessionKey: string,
+    ): Promise<{ state: CopilotWorkspaceState; version: number } | undefined> {
+      const loaded = await load(sessionKey);
+      return loaded === undefined ? undefined : { state: loaded.record.workspace, version: loaded.version };
+    },
     /** `SDK.postback(value)` or an Adaptive Card submit. Throws BATON_ERR_COPILOT_FRAME_INVALID for an unknown tile. */
     postback(session: StoredSession, tileId: string, value: unknown): Promise<void> {
-      return enqueue(session.id, () => process(session, { kind: "postback", tileId, value }));
+      return enqueue(session.id, () => apply(session, { kind: "postback", tileId, value }));
     },
     /** A search typed into a knowledge tile; the tile then answers it (until the agent searches again). */
     search(session: StoredSession, tileId: string, query: string): Promise<void> {
-      return enqueue(session.id, () => process(session, { kind: "search", tileId, query }));
+      return enqueue(session.id, () => apply(session, { kind: "search", tileId, query }));
     },
     /** Resolves once every queued update finished (tests, shutdown). */
     async idle(): Promise<void> {

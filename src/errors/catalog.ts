@@ -28,6 +28,10 @@ export const errorCatalog = {
   },
   // cli
   BATON_ERR_CLI_USAGE: { message: "The command line is not valid.", status: 400 },
+  BATON_ERR_SIMULATOR_STATE_INVALID: {
+    message: "The 8x8 simulator's saved state cannot be used.",
+    status: 500,
+  },
   // http (generic)
   BATON_ERR_HTTP_NOT_FOUND: { message: "No such route.", status: 404 },
   BATON_ERR_HTTP_BAD_REQUEST: { message: "The request is not valid.", status: 400 },
@@ -58,6 +62,20 @@ export const errorCatalog = {
     message: "The metrics need `authorization: Bearer <server.metricsToken>`.",
     status: 401,
   },
+  // admin API and event log
+  BATON_ERR_ADMIN_NOT_ENABLED: {
+    message: "The admin API is off: set server.adminKey (at least 32 characters) to enable it.",
+    status: 403,
+  },
+  BATON_ERR_ADMIN_UNAUTHORIZED: {
+    message: "The admin API needs `authorization: Bearer <server.adminKey>`.",
+    status: 401,
+  },
+  BATON_ERR_EVENT_NOT_FOUND: {
+    message: "No event-log entry has this id (entries are pruned after eventLog.retentionHours).",
+    status: 404,
+  },
+  BATON_ERR_EVENT_NOT_REPLAYABLE: { message: "This event-log entry cannot be replayed.", status: 409 },
   BATON_ERR_SERVER_SHUTTING_DOWN: { message: "The gateway is shutting down.", status: 503, wsClose: 1001 },
   // providers
   BATON_ERR_PROVIDER_UNKNOWN: { message: "No provider with this id is configured.", status: 404 },
@@ -190,11 +208,17 @@ export const errorCatalog = {
       "A knowledge file or the knowledge folder is over the indexing limits; the excess is not indexed.",
     status: 500,
   },
+  BATON_ERR_COPILOT_WORKSPACE_CONFLICT: {
+    message:
+      "The Copilot workspace kept changing while this update was applied; it was not applied and may be retried.",
+    status: 503,
+  },
   // handover
   BATON_ERR_HANDOVER_NOT_FOUND: {
     message: "No handover is known for this provider conversation (yet); the event is retried.",
     status: 404,
   },
+  BATON_ERR_HANDOVER_UNKNOWN: { message: "No handover has this id.", status: 404 },
   BATON_ERR_HANDOVER_UNSUPPORTED: {
     message: "This endpoint or provider cannot hand over: a required setting is missing.",
     status: 400,
@@ -238,6 +262,11 @@ export const errorCatalog = {
     status: 500,
   },
   BATON_ERR_STORE_UNAVAILABLE: { message: "The store is unreachable.", status: 503 },
+  BATON_ERR_BUS_MEMORY_SHARED_STORE: {
+    message:
+      "Another live instance shares this store and one of them uses `bus: memory`, which only reaches its own process; configure `bus: redis://…` on every instance.",
+    status: 500,
+  },
   // flows
   BATON_ERR_FLOW_INVALID: { message: "The flow is invalid.", status: 500 },
   BATON_ERR_FLOW_FILE_UNREADABLE: { message: "The flow file cannot be read.", status: 500 },
@@ -258,6 +287,17 @@ export const errorCatalog = {
   BATON_ERR_STORE_CONFLICT: {
     message: "The value is already stored for another record.",
     status: 409,
+  },
+  // the per-conversation lock
+  BATON_ERR_LOCK_LOST: {
+    message:
+      "This instance's lock on the conversation expired and another holder has written since; nothing of this write was stored, and the work is retried by its owner.",
+    status: 503,
+  },
+  BATON_ERR_LOCK_TOKEN_INVALID: {
+    message: "A fencing token must be a positive safe integer, as the bus hands them out.",
+    status: 500,
+    permanent: true,
   },
   // durable runtime (outbox worker, timer service)
   BATON_ERR_RUNTIME_HANDLER_MISSING: {

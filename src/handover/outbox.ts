@@ -3,7 +3,14 @@
  * what a call's outcome means for the handover goes back to the service through the callbacks.
  */
 import { BatonError, isBatonError, isPermanentError } from "../errors/index.ts";
-import type { HandoverProvider, HandoverUser, TranscriptEntry } from "../providers/port.ts";
+import type {
+  HandoverProvider,
+  HandoverUser,
+  MessageSendContext,
+  MessageSendOutcome,
+  TranscriptEntry,
+} from "../providers/port.ts";
+import { trailingRun, type RelayedMessage } from "../providers/resend-check.ts";
 import type { OutboxHandler, OutboxHandlerContext, OutboxWork } from "../runtime/outbox-worker.ts";
 import type { OutboxItem, Store, StoredHandover, StoredSession } from "../store/types.ts";
 import type { Logger } from "../telemetry/logger.ts";
@@ -106,27 +113,69 @@ export function createHandoverOutbox(deps: HandoverOutboxDeps): OutboxWork {
       }
       await deps.created(handover, providerConversationId);
     }),
-    "handover.send": handler("handover.send", async ({ handoverId, text, attachments }) => {
+    "handover.send": handler("handover.send", async ({ handoverId, text, attachments }, context) => {
       const found = await target(handoverId);
       if (found === undefined) return;
-      await found.provider.handover.sendUserMessage(found.conversationId, {
-        ...(text !== undefined ? { text } : {}),
-        attachments: attachments.map(fromDataUrl),
-      });
+      const message = { author: "user", text: text ?? "", attachments: attachments.length } as const;
+      const outcome = await found.provider.handover.sendUserMessage(
+        found.conversationId,
+        { ...(text !== undefined ? { text } : {}), attachments: attachments.map(fromDataUrl) },
+        await sendContext(context, message),
+      );
+      logAlreadyThere(context, outcome);
     }),
-    "handover.notifyAgent": handler("handover.notifyAgent", async ({ handoverId, text }) => {
+    "handover.notifyAgent": handler("handover.notifyAgent", async ({ handoverId, text }, context) => {
       const found = await target(handoverId);
-      if (found !== undefined) await found.provider.handover.notifyAgent(found.conversationId, text);
+      if (found === undefined) return;
+      const message = { author: "bot", text, attachments: 0 } as const;
+      const outcome = await found.provider.handover.notifyAgent(
+        found.conversationId,
+        text,
+        await sendContext(context, message),
+      );
+      logAlreadyThere(context, outcome);
     }),
-    "handover.botToAgent": handler("handover.botToAgent", async ({ handoverId, text }) => {
+    "handover.botToAgent": handler("handover.botToAgent", async ({ handoverId, text }, context) => {
       const found = await target(handoverId);
-      if (found !== undefined) await found.provider.handover.notifyAgent(found.conversationId, text);
+      if (found === undefined) return;
+      const message = { author: "bot", text, attachments: 0 } as const;
+      const outcome = await found.provider.handover.notifyAgent(
+        found.conversationId,
+        text,
+        await sendContext(context, message),
+      );
+      logAlreadyThere(context, outcome);
     }),
     "handover.userLeaves": handler("handover.userLeaves", async ({ handoverId }) => {
       const found = await target(handoverId, { evenIfEnded: true });
       if (found !== undefined) await found.provider.handover.userLeaves(found.conversationId);
     }),
   };
+
+  /**
+   * The context of a message send. When an earlier attempt may have landed, the provider is told how many
+   * equal messages this side completed right before this one (resend-check.ts): the items of one handover
+   * share a key and run strictly in order, so they are exactly what the provider should show before it.
+   */
+  async function sendContext(
+    context: OutboxHandlerContext,
+    message: RelayedMessage,
+  ): Promise<MessageSendContext | undefined> {
+    if (!context.checkFirst) return undefined;
+    const earlier = (await store.outbox.listByKey(context.orderingKey))
+      .filter((item) => item.id < context.id && item.status === "done")
+      .reverse()
+      .flatMap((item) => relayedBy(item));
+    return { checkFirst: { identicalBefore: trailingRun(earlier, message) } };
+  }
+
+  function logAlreadyThere(context: OutboxHandlerContext, outcome: MessageSendOutcome | void): void {
+    if (outcome?.alreadyThere !== true) return;
+    logger.info(
+      { id: context.id, kind: context.kind, orderingKey: context.orderingKey, attempt: context.attempt },
+      "an earlier attempt of this message had reached the contact center; not sent again",
+    );
+  }
 
   /** Told by the outbox worker when an item failed for good or ran out of attempts. */
   async function onFailed(item: OutboxItem, error: unknown): Promise<void> {
@@ -142,6 +191,22 @@ export function createHandoverOutbox(deps: HandoverOutboxDeps): OutboxWork {
     // this conversation (it is gone, or access was refused), so the handover must end rather than leave the
     // user waiting on an agent who never hears them.
     if (isPermanentError(error) && handover.endedAt === null && item.kind !== "handover.userLeaves") {
+      await deps.callRejected(handover, operationOf[item.kind], error);
+      return;
+    }
+    // Out of its retry budget (an outage longer than `outbox.retryForMinutes`): the agent never got this, and
+    // the user must not go on writing to nobody. The handover ends as after a refusal: the user is told the
+    // connection was lost and the flow continues.
+    if (item.status === "dead" && handover.endedAt === null && item.kind !== "handover.userLeaves") {
+      logger.error(
+        {
+          handoverId: handover.id,
+          kind: item.kind,
+          attempts: item.attempts,
+          code: isBatonError(error) ? error.code : undefined,
+        },
+        "a message could not be delivered to the contact center within the retry budget; ending the handover and telling the user",
+      );
       await deps.callRejected(handover, operationOf[item.kind], error);
       return;
     }
@@ -187,6 +252,26 @@ function userOf(session: StoredSession): HandoverUser {
     ...pick("caseId"),
     ...(session.locale !== null ? { language: session.locale } : {}),
   };
+}
+
+/**
+ * The message an item of a handover posted, for the items that post one. A user message with neither text
+ * nor files is never posted, so it is no part of what the provider shows either.
+ */
+function relayedBy(item: OutboxItem): RelayedMessage[] {
+  const { payload } = item;
+  const text = typeof payload.text === "string" ? payload.text : "";
+  switch (item.kind) {
+    case "handover.send": {
+      const attachments = Array.isArray(payload.attachments) ? payload.attachments.length : 0;
+      return text.trim() === "" && attachments === 0 ? [] : [{ author: "user", text, attachments }];
+    }
+    case "handover.notifyAgent":
+    case "handover.botToAgent":
+      return [{ author: "bot", text, attachments: 0 }];
+    default:
+      return [];
+  }
 }
 
 function fromDataUrl(file: { name: string; url: string; contentType: string }) {

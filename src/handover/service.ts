@@ -3,7 +3,13 @@ import { BatonError, isBatonError, isPermanentError } from "../errors/index.ts";
 import type { FlowHandoverRequest } from "../flow/types.ts";
 import type { HandoverProvider, ProviderEvent } from "../providers/port.ts";
 import type { HandoverBanner } from "../protocol/messages.ts";
-import type { Store, StoreRepositories, StoredHandover } from "../store/types.ts";
+import type {
+  NewProviderMessage,
+  ProviderMessageSource,
+  Store,
+  StoreRepositories,
+  StoredHandover,
+} from "../store/types.ts";
 import type { Logger } from "../telemetry/logger.ts";
 import { stageEffect, type AfterCommitEffect, type StagedEffects } from "./effects.ts";
 import {
@@ -21,6 +27,8 @@ import { handoverOutboxItem } from "./outbox-items.ts";
 import { createHandoverOutbox } from "./outbox.ts";
 import type { HandoverObserver, HandoverTurn, SessionGate } from "./ports.ts";
 import { toHandoverEvent } from "./provider-events.ts";
+import { providerMessageKey } from "./provider-message-key.ts";
+import { createHandoverReconciler } from "./reconcile.ts";
 import type { HandoverRequest } from "./types.ts";
 import { createUndeliverableNotices, isContentRejection } from "./undeliverable.ts";
 
@@ -59,6 +67,13 @@ const maxConflictRetries = 5;
 export function createHandoverService(deps: HandoverServiceDeps) {
   const { store, logger, sessions } = deps;
   const clock = deps.clock ?? Date.now;
+  /**
+   * Open handovers whose provider conversation this process knows to be in step: it created them, or caught
+   * them up. A provider event of any other open handover (one open before a restart, or after a gap) waits
+   * for its catch-up, so messages 8x8 gave up delivering are shown before the ones written after them.
+   * Forgotten when the handover ends (memory stays proportional to the open handovers).
+   */
+  const inStep = new Set<string>();
 
   /** Starts a handover in the turn's session. Resolves undefined when the session already has one open. */
   async function start(
@@ -96,6 +111,7 @@ export function createHandoverService(deps: HandoverServiceDeps) {
       );
       return undefined;
     }
+    if (created.handover.endedAt === null) inStep.add(handoverId);
     logger.info(
       { sessionKey: turn.session.id, handoverId, provider: request.providerId, state: started.state.state },
       "handover requested",
@@ -109,34 +125,69 @@ export function createHandoverService(deps: HandoverServiceDeps) {
   /**
    * Feeds one event to the machine for `handover` and executes what it decides, in the turn's session. A
    * version conflict (someone wrote in between) decides again on the fresh state, a bounded number of times.
+   *
+   * With `message` (a provider message, by webhook or catch-up) the message's key is recorded in the same
+   * transaction, and an event whose key is already recorded changes nothing: that is what delivers each
+   * provider message once across webhooks and catch-up.
+   *
+   * With `alongside`, a write of the caller's commits in the same transaction as the handover's change (a
+   * user message and the outbox item that relays it): both land or neither does. It answers false to
+   * withdraw (say, the message was stored before): then nothing of the event is written and apply answers
+   * false.
    */
-  async function apply(turn: HandoverTurn, handover: StoredHandover, event: HandoverEvent): Promise<void> {
+  async function apply(
+    turn: HandoverTurn,
+    handover: StoredHandover,
+    event: HandoverEvent,
+    message?: Omit<NewProviderMessage, "handoverId">,
+    alongside?: (tx: StoreRepositories) => Promise<boolean>,
+  ): Promise<boolean> {
     let current = handover;
     for (let attempt = 0; attempt <= maxConflictRetries; attempt++) {
       const result = transition(current.machine, event);
       const staged = emptyStaged();
-      const updated = await turn.transaction(async (tx) => {
-        const written = await tx.handovers.update(
-          current.id,
-          {
-            state: result.state.state,
-            machine: result.state,
-            ...(result.state.providerConversationId !== undefined
-              ? { providerConversationId: result.state.providerConversationId }
-              : {}),
-          },
-          current.version,
+      let updated;
+      try {
+        updated = await turn.transaction(async (tx) => {
+          const written = await tx.handovers.update(
+            current.id,
+            {
+              state: result.state.state,
+              machine: result.state,
+              ...(result.state.providerConversationId !== undefined
+                ? { providerConversationId: result.state.providerConversationId }
+                : {}),
+            },
+            current.version,
+          );
+          if (!written.ok) return written;
+          // After the update, so a version conflict writes nothing; a known key rolls the update back.
+          if (
+            message !== undefined &&
+            !(await tx.providerMessages.recordIfNew({ ...message, handoverId: current.id }))
+          )
+            throw new MessageAlreadyApplied();
+          if (alongside !== undefined && !(await alongside(tx))) throw new AlongsideWithdrawn();
+          await stageAll(tx, turn, written.handover, result.effects, staged);
+          return written;
+        });
+      } catch (error) {
+        if (error instanceof AlongsideWithdrawn) return false;
+        if (!(error instanceof MessageAlreadyApplied)) throw error;
+        logger.debug(
+          { handoverId: current.id, eventId: message?.eventId, source: message?.source },
+          "provider message already applied; not shown again",
         );
-        if (written.ok) await stageAll(tx, turn, written.handover, result.effects, staged);
-        return written;
-      });
+        return false;
+      }
       if (updated.ok) {
+        if (updated.handover.endedAt !== null) inStep.delete(updated.handover.id);
         await turn.flush();
         if (changedFor(result.effects)) deps.observer?.onHandoverChanged(turn.session, updated.handover);
         await runAfterCommit(turn, updated.handover, staged.afterCommit);
-        return;
+        return true;
       }
-      if (updated.reason === "not_found") return;
+      if (updated.reason === "not_found") return false;
       current = updated.current;
     }
     throw new BatonError("BATON_ERR_HANDOVER_CONFLICT", { handoverId: handover.id, event: event.type });
@@ -151,11 +202,30 @@ export function createHandoverService(deps: HandoverServiceDeps) {
   }
 
   /** Opens the handover's session and applies the event to the handover's current state there. */
-  async function applyInSession(handover: StoredHandover, event: () => HandoverEvent): Promise<void> {
+  async function applyInSession(
+    handover: StoredHandover,
+    event: () => HandoverEvent,
+    message?: Omit<NewProviderMessage, "handoverId">,
+  ): Promise<void> {
     await sessions.withSession(handover.sessionId, async (turn) => {
       const current = await store.handovers.get(handover.id);
-      if (current !== undefined) await apply(turn, current, event());
+      if (current !== undefined) await apply(turn, current, event(), message);
     });
+  }
+
+  /**
+   * A provider event as the machine event it means, with the key of the message it carries (if any): the
+   * one path for webhook events and catch-up alike. False when its message had been applied already.
+   */
+  async function applyProviderEvent(
+    turn: HandoverTurn,
+    handover: StoredHandover,
+    event: ProviderEvent,
+    source: ProviderMessageSource,
+  ): Promise<boolean> {
+    const handoverEvent = toHandoverEvent(event);
+    if (handoverEvent === undefined) return false;
+    return apply(turn, handover, handoverEvent, providerMessageRecord(event, source));
   }
 
   async function stageAll(
@@ -306,10 +376,63 @@ export function createHandoverService(deps: HandoverServiceDeps) {
     return open.some((h) => h.providerId === providerId && h.providerConversationId === null);
   }
 
+  const reconciler = createHandoverReconciler({
+    store,
+    providers: deps.providers,
+    sessions,
+    logger,
+    clock,
+    applyProviderEvent,
+    apply: async (turn, handover, event) => void (await apply(turn, handover, event)),
+    caughtUp: (handoverId) => inStep.add(handoverId),
+  });
+
+  /**
+   * Before the first provider event of a handover this process is not in step with, the handover is caught
+   * up (which takes the session's lock itself). A failed catch-up fails the event, so the receiver hands it
+   * on again later, still in order, instead of showing it ahead of older messages still missing.
+   */
+  async function stepIn(handover: StoredHandover): Promise<void> {
+    if (handover.endedAt !== null || handover.providerConversationId === null || inStep.has(handover.id))
+      return;
+    const outcome = await reconciler.reconcileHandover(handover.id);
+    // A provider that cannot be asked has nothing to catch up: its events apply as they come.
+    if (outcome.status === "unsupported") inStep.add(handover.id);
+  }
+
+  /**
+   * A provider's report that events may have been lost: its handovers are caught up before their next event.
+   * Never rejects (a failed lookup is logged; the scheduled catch-up still runs).
+   */
+  async function outOfStep(providerId: string, conversationId?: string): Promise<void> {
+    if (conversationId === undefined) {
+      inStep.clear();
+      return;
+    }
+    try {
+      const handover = await store.handovers.findByProviderConversation(providerId, conversationId);
+      if (handover !== undefined) inStep.delete(handover.id);
+    } catch (error) {
+      logger.warn({ err: error, providerId, conversationId }, "gap not recorded");
+    }
+  }
+
   return {
     start,
     apply,
     applyToOpen,
+
+    /**
+     * Catch-up (handover/reconcile.ts): `handover(id)` for one handover (on demand), `conversation(...)`
+     * for the handover of a provider conversation, `open()` for every open handover, bounded.
+     */
+    reconcile: {
+      handover: reconciler.reconcileHandover,
+      conversation: reconciler.reconcileConversation,
+      open: reconciler.reconcileOpen,
+      /** A provider reported a possible gap: the conversation's handover (or every one) steps in again. */
+      outOfStep,
+    },
 
     /** The session's open handover, if any. */
     openFor(sessionKey: string): Promise<StoredHandover | undefined> {
@@ -356,7 +479,8 @@ export function createHandoverService(deps: HandoverServiceDeps) {
         return;
       }
       try {
-        await applyInSession(found, () => handoverEvent);
+        await stepIn(found);
+        await applyInSession(found, () => handoverEvent, providerMessageRecord(event, "webhook"));
       } catch (error) {
         // The agent must learn that the user never saw it; rethrown so the receiver keeps the event failed.
         if (event.kind === "message.received" && isContentRejection(error))
@@ -385,8 +509,31 @@ export function createHandoverService(deps: HandoverServiceDeps) {
 
 export type HandoverService = ReturnType<typeof createHandoverService>;
 
+/** Thrown inside apply's transaction to roll it back: the provider message was applied before. */
+class MessageAlreadyApplied extends Error {}
+
+/** Thrown inside apply's transaction to roll it back: the caller's own write withdrew. */
+class AlongsideWithdrawn extends Error {}
+
 function timerFired(timer: HandoverTimer, at: number): HandoverEvent {
   return { type: "timer.fired", timer, at };
+}
+
+/** What is recorded of a provider message when it is applied; undefined for events that carry none. */
+function providerMessageRecord(
+  event: ProviderEvent,
+  source: ProviderMessageSource,
+): Omit<NewProviderMessage, "handoverId"> | undefined {
+  // An operator's forced replay (the admin API) is meant to be shown again: it is not checked against the
+  // messages applied before, nor recorded as one.
+  if (event.kind !== "message.received" || event.replayOf !== undefined) return undefined;
+  return {
+    messageKey: providerMessageKey(event),
+    senderId: event.sender.id,
+    occurredAt: event.occurredAt,
+    source,
+    eventId: event.eventId,
+  };
 }
 
 function emptyStaged(): StagedEffects {

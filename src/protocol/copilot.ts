@@ -112,13 +112,22 @@ export interface CopilotWorkspaceState {
   readonly handoverState?: string;
 }
 
-/** Server → workspace. */
+/**
+ * Server → workspace. `workspaceVersion` is the stored workspace's version the frame belongs to (+1 per
+ * saved change; 0 before the workspace exists): frames normally arrive in version order, and a client
+ * ignores a `state` or `sendData` older than what it shows, so it never steps back to an older workspace.
+ */
 export type CopilotServerFrame =
-  | { readonly type: "state"; readonly state: CopilotWorkspaceState }
-  | { readonly type: "tile"; readonly tile: CopilotTile }
+  | { readonly type: "state"; readonly state: CopilotWorkspaceState; readonly workspaceVersion: number }
+  | { readonly type: "tile"; readonly tile: CopilotTile; readonly workspaceVersion: number }
   /** New JSON for an HTML or iFrame tile, delivered to it by postMessage without a reload. */
-  | { readonly type: "sendData"; readonly tileId: string; readonly data: unknown }
-  | { readonly type: "problem"; readonly problem: CopilotProblem }
+  | {
+      readonly type: "sendData";
+      readonly tileId: string;
+      readonly data: unknown;
+      readonly workspaceVersion: number;
+    }
+  | { readonly type: "problem"; readonly problem: CopilotProblem; readonly workspaceVersion: number }
   | { readonly type: "error"; readonly code: string; readonly message: string };
 
 /** Workspace → server. */

@@ -5,7 +5,8 @@ import type { ConversationMessage, HandoverBanner } from "./messages.ts";
  * discriminated by `type`. Version it by adding frame types, never by changing one.
  *
  * Reconnection: every message frame carries its session sequence number; a client sends the last `seq` it
- * saw in `hello` and receives exactly the messages after it, in order, once (then live ones).
+ * saw in `hello` and receives exactly the messages after it, in order, once (then live ones). On one socket
+ * message frames come in seq order without a hole, so the highest seq seen is a safe `lastSeq`.
  */
 
 /** Client → server. */

@@ -3,6 +3,8 @@
  * folder exports. Kept apart from port.ts, which the core imports, so the core's types never pull in the
  * store's or the telemetry's.
  */
+import type { Bus } from "../bus/types.ts";
+import type { EventLogSink } from "../eventlog/recorder.ts";
 import type { Store } from "../store/types.ts";
 import type { Logger } from "../telemetry/logger.ts";
 import type { ProviderMetrics } from "../telemetry/metrics.ts";
@@ -11,8 +13,15 @@ import type { HandoverProvider } from "./port.ts";
 /** What every provider factory receives besides its id and its own config. */
 export interface ProviderDeps {
   readonly store: Pick<Store, "webhookEvents">;
+  /**
+   * The gateway's bus, for the per-conversation lock every instance takes before handing on a
+   * conversation's events (their order must hold whichever instance each one reached).
+   */
+  readonly bus: Pick<Bus, "withLock">;
   readonly logger: Logger;
   readonly metrics: ProviderMetrics;
+  /** The operator's event log: each webhook request and each outbound attempt is reported to it. */
+  readonly eventLog?: EventLogSink;
 }
 
 /**

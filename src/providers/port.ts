@@ -4,6 +4,8 @@
  * provider-neutral so the handover service can be written once.
  */
 
+import type { ResendCheck } from "./resend-check.ts";
+
 export type ParticipantRole = "user" | "agent" | "bot" | "system";
 
 export interface ProviderAttachment {
@@ -39,6 +41,11 @@ interface EventBase {
   readonly eventId: string;
   /** When the event happened, epoch ms (the payload timestamp). */
   readonly occurredAt: number;
+  /**
+   * Set when an operator forced a replay of a stored event (the admin API): the id of the event replayed.
+   * Such an event is meant to be applied again, even where the same content was applied before.
+   */
+  readonly replayOf?: string;
 }
 
 /** Everything a provider can tell Baton about a conversation, one case per kind of happening. */
@@ -91,6 +98,9 @@ export type ProviderEvent =
 
 export type ProviderEventKind = ProviderEvent["kind"];
 
+/** A message someone wrote in the provider's conversation (an agent's, or a contact-center notice). */
+export type ProviderMessageEvent = Extract<ProviderEvent, { readonly kind: "message.received" }>;
+
 /** Receives domain events; called in per-conversation order, one event at a time per conversation. */
 export type ProviderEventHandler = (event: ProviderEvent) => Promise<void>;
 
@@ -105,6 +115,25 @@ export interface WebhookResponse {
   readonly status: number;
   readonly outcome: "accepted" | "duplicate" | "verify" | "ignored";
   readonly eventType: string;
+}
+
+/** An operator's replay of a stored, once-verified webhook body (the admin API). */
+export interface WebhookReplayRequest {
+  readonly rawBody: Buffer;
+  /** The provider's event id of the stored delivery. */
+  readonly eventId: string;
+  /** Hand it on again even when it was (a new event id); otherwise a stored event answers `duplicate`. */
+  readonly force?: boolean;
+  /** The event-log entry replayed, for the replay's own entry. */
+  readonly replayOf?: number;
+}
+
+export interface WebhookReplayResult {
+  /** accepted: handed on; duplicate: stored before, nothing handed on; ignored: stored, not for Baton. */
+  readonly outcome: "accepted" | "duplicate" | "ignored";
+  readonly eventType: string;
+  /** The id it was processed under (with `force`, a new one derived from the original). */
+  readonly eventId: string;
 }
 
 /** One line of the bot conversation given to the agent when a handover starts. */
@@ -148,20 +177,73 @@ export interface OutgoingAttachment {
 }
 
 /**
+ * How a message send is made. `checkFirst` is set when an earlier attempt of this very message may have
+ * landed (its answer was lost, or the instance making it died mid-call): the provider looks at the
+ * conversation first and does not post the message again when it is already there, deciding with the rule
+ * of `resend-check.ts` (landedAlready).
+ */
+export interface MessageSendContext {
+  readonly checkFirst?: ResendCheck;
+}
+
+/** What a message send did; implementations that never check may return nothing. */
+export interface MessageSendOutcome {
+  /** The check found the message already there, so it was not posted again. */
+  readonly alreadyThere: boolean;
+}
+
+/**
  * What the handover service asks of a provider. Every method may throw BatonErrors; the outbox decides
- * about retries, so implementations send each call once.
+ * about retries. A provider may retry in-process what certainly did not happen (429, 503, a refused
+ * connection); a failure after which the call may have happened carries `details.ambiguous: true`, and the
+ * outbox's next attempt of a message send passes `checkFirst`.
  */
 export interface HandoverOperations {
   createConversation(input: CreateHandoverConversation): Promise<{ readonly providerConversationId: string }>;
   sendUserMessage(
     providerConversationId: string,
     message: { readonly text?: string; readonly attachments?: readonly OutgoingAttachment[] },
-  ): Promise<void>;
+    context?: MessageSendContext,
+  ): Promise<MessageSendOutcome | void>;
   /** A notice for the agent only (e.g. "the user left the chat"), sent as a bot message. */
-  notifyAgent(providerConversationId: string, text: string): Promise<void>;
+  notifyAgent(
+    providerConversationId: string,
+    text: string,
+    context?: MessageSendContext,
+  ): Promise<MessageSendOutcome | void>;
   userTyping(providerConversationId: string): Promise<void>;
   /** Ends the provider side for the user (cancel, close, timeout): the agent is freed. */
   userLeaves(providerConversationId: string): Promise<void>;
+  /**
+   * Catch-up: reads the conversation as the provider holds it now, so that what its webhooks failed to
+   * deliver (the gateway was down longer than the provider retries, a delivery was answered with a failure)
+   * can still be applied. Only reads; absent on a provider that cannot be asked (nothing is caught up then).
+   *
+   * @param since epoch ms; messages created at or after it are listed (the service de-duplicates the rest).
+   */
+  reconcile?(providerConversationId: string, since: number): Promise<ReconciledConversation>;
+}
+
+/**
+ * A provider conversation as `reconcile` reads it. The service applies it like the webhook events it
+ * stands for: each message as its `message.received`, then the assignment and the end.
+ */
+export interface ReconciledConversation {
+  /**
+   * The agent and system messages created at or after `since`, oldest first, each exactly as its webhook
+   * event carries it: the same sender id, `occurredAt`, text, attachment ids and cards. The handover service
+   * recognises a message it already applied by those (handover/provider-message-key.ts), so a message
+   * delivered both ways reaches the user once. `eventId` is the provider's message id with a prefix.
+   */
+  readonly messages: readonly ProviderMessageEvent[];
+  /** The agent holding the conversation now; absent while it waits in a queue and after it ended. */
+  readonly agent?: { readonly id: string };
+  /** The queue it waits in now, if it does (after a transfer, say). */
+  readonly queueId?: string;
+  /** Agents who were in the conversation and have left it (participant ids). */
+  readonly agentsLeft: readonly string[];
+  /** The provider ended the conversation: no agent is in it and none will come (8x8: state idle). */
+  readonly ended: boolean;
 }
 
 /**
@@ -196,12 +278,28 @@ export interface ProviderWebhook {
    * BatonError for the server to answer (its catalog status).
    */
   handle(request: WebhookRequest): Promise<WebhookResponse>;
+  /** Replays a stored body without the authenticity checks it passed when it came (absent: not replayable). */
+  replay?(request: WebhookReplayRequest): Promise<WebhookReplayResult>;
 }
 
 /** What a provider is handed when the gateway starts it: where its events go. */
 export interface ProviderStartContext {
   /** Called in per-conversation order, one event at a time per conversation. */
   readonly onEvent: ProviderEventHandler;
+  /**
+   * Told when events may have been lost: the receiver answered a genuine delivery with a failure (the
+   * provider may give up on it) or could not hand an event on. The gateway catches the conversation up
+   * (`HandoverOperations.reconcile`) a little later. Never throws; optional for the caller to pass.
+   */
+  readonly onGap?: (gap: ProviderGap) => void;
+}
+
+/** A possible hole in a provider's event stream. */
+export interface ProviderGap {
+  /** The conversation concerned; absent when the failed request could not be read (all are caught up). */
+  readonly conversationId?: string;
+  /** Why, for the log: an error code or a short phrase. */
+  readonly reason: string;
 }
 
 /**

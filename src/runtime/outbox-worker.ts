@@ -1,6 +1,7 @@
 import { BatonError, isBatonError, isPermanentError } from "../errors/index.ts";
-import type { JsonObject, OutboxItem, Store } from "../store/types.ts";
+import type { ClaimedOutboxItem, JsonObject, OutboxItem, Store } from "../store/types.ts";
 import type { Logger } from "../telemetry/logger.ts";
+import { createOutageLog } from "../telemetry/outage-log.ts";
 
 /** What a handler learns about the item it runs, besides the payload. */
 export interface OutboxHandlerContext {
@@ -10,19 +11,29 @@ export interface OutboxHandlerContext {
   /** 1 on the first try. */
   readonly attempt: number;
   readonly createdAt: Date;
+  /**
+   * An earlier attempt may have been carried out: its answer was lost (an ambiguous failure, see
+   * isAmbiguousFailure) or the instance making it died mid-call. A handler whose call is not safe to repeat
+   * looks at the remote side first and does not repeat what already happened there.
+   */
+  readonly checkFirst: boolean;
 }
 
 /**
  * Performs one outbox item (an outbound call). Resolve when it is done; throw to have it retried. A BatonError
  * with `details.retryAfterMs` is retried after that wait; a permanent rejection (`permanent` in the
- * error catalog, see isPermanentError) is not retried.
+ * error catalog, see isPermanentError) is not retried; one with `details.ambiguous: true` (the call may have
+ * been carried out) is retried with `checkFirst` set.
  */
 export type OutboxHandler = (payload: JsonObject, context: OutboxHandlerContext) => Promise<void>;
 
 export interface BackoffOptions {
   /** The first retry's delay ceiling; doubles per attempt. Default 500 ms. */
   readonly initialMs?: number;
-  /** The ceiling's cap. Default 5 minutes. */
+  /**
+   * The ceiling's cap. Default 30 s: the retry budget is time-based, so a short cap costs nothing but a few
+   * cheap attempts and brings a conversation back within seconds of the end of an outage.
+   */
   readonly maxMs?: number;
   /** Default Math.random. */
   readonly random?: () => number;
@@ -69,13 +80,28 @@ export interface OutboxWorkerOptions extends Partial<OutboxWork> {
   readonly clock?: () => number;
   /** How often the store is asked for due items (retries, other instances' enqueues). Default 200 ms. */
   readonly pollIntervalMs?: number;
-  /** Attempts before an item goes dead. Default 10. */
+  /**
+   * How long an item keeps being retried after it was enqueued before it goes dead. Default 2 hours: longer
+   * than an hour's outage of the remote side, so a passing outage never loses a message.
+   */
+  readonly retryForMs?: number;
+  /** Attempts before an item goes dead, besides `retryForMs`. Default: no count limit. */
   readonly maxAttempts?: number;
   readonly backoff?: BackoffOptions;
-  /** Items running at once, across keys (one key never runs two). Default 8. */
+  /**
+   * Items running at once, across keys (one key never runs two). Default 32: handlers wait on the network,
+   * and a conversation whose calls wait out an in-process retry must not hold back the others.
+   */
   readonly concurrency?: number;
   /** How long a claim holds an item; a handler must finish well within it. Default 60 s. */
   readonly leaseMs?: number;
+  /** This instance (src/runtime/instance.ts): recorded on each claim as its holder. */
+  readonly instanceId?: string;
+  /**
+   * With `instanceId`: an item another instance holds is taken over, lease or not, once that instance is gone
+   * or silent this long, so a restart after a crash resumes within seconds. The lease stays the backstop.
+   */
+  readonly staleAfterMs?: number;
   /** How long `stop()` waits for running handlers. Default 5 s. */
   readonly drainTimeoutMs?: number;
   /** Decides which errors are permanent; default: isPermanentError (the catalog's `permanent`). */
@@ -98,13 +124,16 @@ export interface OutboxWorker {
   kick(): void;
   /** Resolves once nothing runs and the last claim found nothing more to do now (for tests and drains). */
   idle(): Promise<void>;
+  /** How many handlers are running now (after `stop()`: the ones that outlived the drain). */
+  running(): number;
 }
 
 /**
  * Runs the durable outbox: claims due items from the store (per-key order is the store's guarantee: only the
  * head of each key is ever claimable), runs their handlers with bounded concurrency, and records the outcome.
- * Delivery is at least once: a crash between a handler's success and `complete` runs the item again after its
- * lease, so handlers should be idempotent where the remote side allows it.
+ * Delivery is at least once: a crash between a handler's success and `complete` runs the item again (after its
+ * lease, or within seconds when the crashed instance is known to be gone), with `checkFirst` set so a handler
+ * whose call is not idempotent can look before it repeats it.
  *
  * @example
  * const worker = createOutboxWorker({
@@ -125,8 +154,9 @@ export function createOutboxWorker(options: OutboxWorkerOptions): OutboxWorker {
   };
   const clock = options.clock ?? Date.now;
   const pollIntervalMs = options.pollIntervalMs ?? 200;
-  const maxAttempts = options.maxAttempts ?? 10;
-  const concurrency = options.concurrency ?? 8;
+  const retryForMs = options.retryForMs ?? defaultRetryForMs;
+  const maxAttempts = options.maxAttempts ?? Number.POSITIVE_INFINITY;
+  const concurrency = options.concurrency ?? 32;
   const leaseMs = options.leaseMs ?? 60_000;
   const drainTimeoutMs = options.drainTimeoutMs ?? 5_000;
   const isPermanent = options.isPermanent ?? isPermanentError;
@@ -152,20 +182,30 @@ export function createOutboxWorker(options: OutboxWorkerOptions): OutboxWorker {
     });
   }
 
+  // The claim runs every poll (and after every item): a store outage is logged once, not several times a second.
+  const claims = createOutageLog(logger, {
+    failed: "outbox claim failed; retrying at the next poll",
+    restored: "outbox claims work again",
+  });
+
   async function claimRounds(): Promise<void> {
     do {
       claimAgain = false;
       const free = concurrency - inFlight.size;
       // A finishing item kicks again, so a full worker needs no further round now.
       if (free <= 0 || !running) return;
-      let items: OutboxItem[];
+      let items: ClaimedOutboxItem[];
       try {
-        items = await store.outbox.claimNext({ now: new Date(clock()), limit: free, leaseMs });
+        items = await store.outbox.claimNext({
+          now: new Date(clock()),
+          limit: free,
+          leaseMs,
+          ...(options.instanceId === undefined ? {} : { instanceId: options.instanceId }),
+          ...(options.staleAfterMs === undefined ? {} : { staleAfterMs: options.staleAfterMs }),
+        });
+        claims.succeeded();
       } catch (error) {
-        logger.error(
-          { err: error, code: errorCode(error) },
-          "outbox claim failed; retrying at the next poll",
-        );
+        claims.failed(error, { code: errorCode(error) });
         claimAgain = false;
         return;
       }
@@ -174,7 +214,8 @@ export function createOutboxWorker(options: OutboxWorkerOptions): OutboxWorker {
     } while (claimAgain && running);
   }
 
-  function launch(item: OutboxItem): void {
+  function launch(item: ClaimedOutboxItem): void {
+    if (item.resumedFrom !== undefined) logResumed(item);
     const run: Promise<void> = runItem(item)
       .catch((error: unknown) => {
         // Only the store calls recording the outcome can land here; the lease brings the item back.
@@ -197,6 +238,7 @@ export function createOutboxWorker(options: OutboxWorkerOptions): OutboxWorker {
       orderingKey: item.orderingKey,
       attempt: item.attempts,
       createdAt: item.createdAt,
+      checkFirst: item.checkFirst,
     };
     try {
       const handler = Object.hasOwn(work.handlers, item.kind) ? work.handlers[item.kind] : undefined;
@@ -220,22 +262,49 @@ export function createOutboxWorker(options: OutboxWorkerOptions): OutboxWorker {
     };
     const summary = summarise(error);
     const permanent = isPermanent(error);
-    if (permanent || item.attempts >= maxAttempts) {
+    const outOfBudget = clock() - item.createdAt.getTime() >= retryForMs || item.attempts >= maxAttempts;
+    if (permanent || outOfBudget) {
       const status = permanent ? "failed" : "dead";
       await store.outbox.fail(item.id, summary, status);
       logger.error(
-        { ...facts, status, error: summary },
-        permanent ? "outbox item rejected for good" : "outbox item gave up after the maximum attempts",
+        {
+          ...facts,
+          status,
+          error: summary,
+          ...(permanent ? {} : { retriedForMs: clock() - item.createdAt.getTime() }),
+        },
+        permanent
+          ? "outbox item rejected for good"
+          : "outbox item gave up: not delivered within its retry budget",
       );
       await notifyFailed({ ...item, status, lastError: summary, lockedUntil: null }, error);
       return;
     }
     const retryAfterMs = retryAfterOf(error);
     const delayMs = retryAfterMs ?? backoffDelay(item.attempts, backoff);
-    await store.outbox.retryLater(item.id, { at: new Date(clock() + delayMs), error: summary });
+    // The mark outlives this attempt: whichever attempt comes next checks before it repeats the call.
+    const ambiguous = isAmbiguousFailure(error);
+    await store.outbox.retryLater(item.id, {
+      at: new Date(clock() + delayMs),
+      error: summary,
+      ...(ambiguous ? { checkFirst: true } : {}),
+    });
     logger.warn(
-      { ...facts, delayMs, retryAfter: retryAfterMs !== undefined, error: summary },
+      { ...facts, delayMs, retryAfter: retryAfterMs !== undefined, ambiguous, error: summary },
       "outbox item retry",
+    );
+  }
+
+  function logResumed(item: ClaimedOutboxItem): void {
+    logger.warn(
+      {
+        id: item.id,
+        kind: item.kind,
+        orderingKey: item.orderingKey,
+        attempt: item.attempts,
+        from: item.resumedFrom?.instanceId ?? null,
+      },
+      "outbox item resumed after an unfinished attempt (its instance crashed, stopped or hung mid-call); it is checked before it is sent again",
     );
   }
 
@@ -294,6 +363,7 @@ export function createOutboxWorker(options: OutboxWorkerOptions): OutboxWorker {
 
     kick,
     idle,
+    running: () => inFlight.size,
   };
 }
 
@@ -304,10 +374,22 @@ export function createOutboxWorker(options: OutboxWorkerOptions): OutboxWorker {
  */
 export function backoffDelay(attempt: number, options: BackoffOptions = {}): number {
   const initialMs = options.initialMs ?? 500;
-  const maxMs = options.maxMs ?? 300_000;
+  const maxMs = options.maxMs ?? 30_000;
   const random = options.random ?? Math.random;
   const ceiling = Math.min(maxMs, initialMs * 2 ** Math.max(0, attempt - 1));
   return Math.round(ceiling / 2 + random() * (ceiling / 2));
+}
+
+/** Two hours: see `OutboxWorkerOptions.retryForMs`. */
+export const defaultRetryForMs = 2 * 60 * 60 * 1000;
+
+/**
+ * Whether a failed call may nevertheless have been carried out: the request reached the other side and no
+ * definite answer came back (a timeout, a connection reset after the request was written, a 500/502/504).
+ * Marked by the client as `details.ambiguous: true`; the next attempt then checks before it repeats it.
+ */
+export function isAmbiguousFailure(error: unknown): boolean {
+  return isBatonError(error) && error.details["ambiguous"] === true;
 }
 
 /** The server's wait (the 8x8 client reports a Retry-After longer than it waits in-process). */

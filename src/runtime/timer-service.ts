@@ -1,6 +1,7 @@
 import { BatonError, isBatonError } from "../errors/index.ts";
 import type { JsonObject, Store, StoredTimer } from "../store/types.ts";
 import { createSilentLogger, type Logger } from "../telemetry/logger.ts";
+import { createOutageLog } from "../telemetry/outage-log.ts";
 
 /** What a timer handler learns besides the payload. */
 export interface TimerContext {
@@ -74,6 +75,15 @@ export function createTimerService(options: TimerServiceOptions): TimerService {
   const leaseMs = options.leaseMs ?? 30_000;
   const maxAttempts = options.maxAttempts ?? 5;
   const retryDelayMs = options.retryDelayMs ?? 1_000;
+  // Both are asked every poll (250 ms): a store outage is logged once, not four times a second.
+  const claims = createOutageLog(logger, {
+    failed: "timer claim failed; retrying at the next poll",
+    restored: "timer claims work again",
+  });
+  const nextReads = createOutageLog(logger, {
+    failed: "next timer could not be read",
+    restored: "next timer can be read again",
+  });
 
   let running = false;
   let pollTimer: NodeJS.Timeout | undefined;
@@ -111,11 +121,12 @@ export function createTimerService(options: TimerServiceOptions): TimerService {
     try {
       for (;;) {
         const timers = await store.timers.claimDue(new Date(clock()), batchSize, leaseMs);
+        claims.succeeded();
         await Promise.all(timers.map(fire));
         if (timers.length < batchSize) break;
       }
     } catch (error) {
-      logger.error({ err: error }, "timer claim failed; retrying at the next poll");
+      claims.failed(error);
     }
     if (running) await armNext();
   }
@@ -173,8 +184,9 @@ export function createTimerService(options: TimerServiceOptions): TimerService {
     let next: Date | undefined;
     try {
       next = await store.timers.nextDueAt();
+      nextReads.succeeded();
     } catch (error) {
-      logger.error({ err: error }, "next timer could not be read");
+      nextReads.failed(error);
       return;
     }
     if (next) armAt(next.getTime());

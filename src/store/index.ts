@@ -8,10 +8,13 @@ import { PGliteDialect } from "./dialects/pglite.ts";
 import { migrationProvider } from "./migrations/index.ts";
 import { createEndpointTokenRepository } from "./repositories/endpoint-tokens.ts";
 import { createHandoverRepository } from "./repositories/handovers.ts";
+import { createInstanceRepository } from "./repositories/instances.ts";
 import { createMessageRepository } from "./repositories/messages.ts";
 import { createOutboxRepository } from "./repositories/outbox.ts";
+import { createProviderMessageRepository } from "./repositories/provider-messages.ts";
 import { createSessionRepository } from "./repositories/sessions.ts";
 import { createCopilotLinkKeyRepository, createCopilotWorkspaceRepository } from "./repositories/copilot.ts";
+import { createEventLogRepository } from "./repositories/event-log.ts";
 import { createTimerRepository } from "./repositories/timers.ts";
 import { createWebhookEventRepository } from "./repositories/webhook-events.ts";
 import type { Database } from "./schema.ts";
@@ -67,9 +70,12 @@ function createRepositories(db: Kysely<Database>): StoreRepositories {
     messages: createMessageRepository(db),
     handovers: createHandoverRepository(db),
     outbox: createOutboxRepository(db),
+    instances: createInstanceRepository(db),
     timers: createTimerRepository(db),
     copilotWorkspaces: createCopilotWorkspaceRepository(db),
     copilotLinkKeys: createCopilotLinkKeyRepository(db),
+    providerMessages: createProviderMessageRepository(db),
+    eventLog: createEventLogRepository(db),
   };
 }
 
@@ -86,6 +92,13 @@ async function openDialect(location: StoreLocation, options: StoreOptions): Prom
     max: options.poolSize ?? 10,
     ...(location.schema !== undefined ? { options: `-c search_path=${location.schema}` } : {}),
   });
+  // A database restart or failover ends every connection, and pg reports it as an 'error' event: on the
+  // pool for an idle connection, on the client itself for one that is checked out (in a transaction, or
+  // between two queries of one). Without listeners either event would end the process. The query under way
+  // fails on its own and its caller sees that; the pool drops the broken connection, the next query opens
+  // a new one, and /readyz shows the store as unavailable meanwhile.
+  pool.on("error", () => {});
+  pool.on("connect", (client) => client.on("error", () => {}));
   return new PostgresDialect({ pool });
 }
 

@@ -44,6 +44,8 @@ export interface SessionsTable {
   context: Jsonb<Record<string, unknown>>;
   flow_state: ColumnType<StoredFlowState | null, string | null, string | null>;
   next_seq: ColumnType<number, number | undefined, number>;
+  /** The highest lock fencing token that wrote the session (bigint, so a string from `pg`). */
+  fence_token: ColumnType<string | number, never, number>;
   created_at: CreatedAt;
   updated_at: UpdatedAt;
 }
@@ -90,6 +92,18 @@ export interface OutboxTable {
   last_error: string | null;
   created_at: CreatedAt;
   done_at: Date | null;
+  /** The instance holding (or that last held) the claim. */
+  locked_by: string | null;
+  check_first: ColumnType<boolean, boolean | undefined, boolean>;
+}
+
+export interface InstancesTable {
+  id: string;
+  started_at: CreatedAt;
+  heartbeat_at: UpdatedAt;
+  bus: string;
+  host: string;
+  pid: number;
 }
 
 export interface TimersTable {
@@ -119,6 +133,45 @@ export interface CopilotLinkKeysTable {
   created_at: CreatedAt;
 }
 
+export interface EventLogTable {
+  /** generated always as identity: never written. */
+  id: ColumnType<string | number, never, never>;
+  at: Date;
+  direction: string;
+  type: string;
+  provider_id: string;
+  conversation_id: string | null;
+  event_id: string | null;
+  status: string;
+  outcome: string;
+  duration_ms: number;
+  attempt: number;
+  error_code: string | null;
+  method: string | null;
+  path: string | null;
+  body: string | null;
+  body_bytes: number | null;
+  body_truncated: ColumnType<boolean, boolean | undefined, boolean>;
+  replay_of: ColumnType<string | number | null, number | null | undefined, number | null>;
+}
+
+/** A provider message applied to a handover (catch-up and webhooks de-duplicate on message_key). */
+export interface ProviderMessagesTable {
+  handover_id: string;
+  message_key: string;
+  sender_id: string;
+  occurred_at: Int8;
+  source: string;
+  event_id: string;
+  applied_at: CreatedAt;
+}
+
+export interface HandoverCatchUpTable {
+  handover_id: string;
+  caught_up_through: Int8;
+  checked_at: UpdatedAt;
+}
+
 export interface Database {
   webhook_events: WebhookEventsTable;
   endpoint_tokens: EndpointTokensTable;
@@ -126,7 +179,11 @@ export interface Database {
   messages: MessagesTable;
   handovers: HandoversTable;
   outbox: OutboxTable;
+  instances: InstancesTable;
   timers: TimersTable;
   copilot_workspaces: CopilotWorkspacesTable;
   copilot_link_keys: CopilotLinkKeysTable;
+  provider_messages: ProviderMessagesTable;
+  handover_catch_up: HandoverCatchUpTable;
+  event_log: EventLogTable;
 }

@@ -40,6 +40,19 @@ export interface StoredWebhookEvent extends NewWebhookEvent {
   readonly duplicates: number;
 }
 
+/** A pending event as the reorder window sees it. */
+export interface BacklogEvent extends StoredWebhookEvent {
+  /** It arrived at least the window ago: its hold is over. */
+  readonly windowPassed: boolean;
+}
+
+export interface ConversationBacklog {
+  /** Pending events, in (timestamp, seq) order. */
+  readonly pending: readonly BacklogEvent[];
+  /** The latest payload timestamp of the conversation's events handed on (processed or failed); undefined for none. */
+  readonly latestHandedOn: number | undefined;
+}
+
 export interface WebhookEventQuery {
   readonly providerId?: string;
   readonly conversationId?: string;
@@ -64,6 +77,13 @@ export interface WebhookEventRepository {
   ): Promise<void>;
   /** Events not yet processed, oldest first: the ones to hand on again after a restart. */
   listPending(providerId: string): Promise<StoredWebhookEvent[]>;
+  /**
+   * What the reorder window of one conversation needs, from any instance: its pending events in payload
+   * order (timestamp, then arrival), each marked whether it arrived at least `windowMs` ago (by the
+   * database's clock, so the instances' clocks do not matter), and the latest timestamp of its events
+   * already handed on. Indexed: the cost follows the pending events, not the conversation's history.
+   */
+  backlog(providerId: string, conversationId: string, windowMs: number): Promise<ConversationBacklog>;
   find(providerId: string, eventId: string): Promise<StoredWebhookEvent | undefined>;
   list(query?: WebhookEventQuery): Promise<StoredWebhookEvent[]>;
 }
@@ -78,9 +98,12 @@ export interface StoreRepositories {
   readonly messages: MessageRepository;
   readonly handovers: HandoverRepository;
   readonly outbox: OutboxRepository;
+  readonly instances: InstanceRepository;
   readonly timers: TimerRepository;
   readonly copilotWorkspaces: CopilotWorkspaceRepository;
   readonly copilotLinkKeys: CopilotLinkKeyRepository;
+  readonly providerMessages: ProviderMessageRepository;
+  readonly eventLog: EventLogRepository;
 }
 
 export interface Store extends StoreRepositories {
@@ -156,6 +179,15 @@ export interface SessionRepository {
   find(key: SessionKey): Promise<StoredSession | undefined>;
   /** Replaces context and flow state. Throws BATON_ERR_STORE_NOT_FOUND for an unknown session. */
   updateFlow(id: string, update: { context: JsonObject; flowState: StoredFlowState | null }): Promise<void>;
+  /**
+   * Fences a write to the session (its flow, messages, handovers) with its lock's fencing token
+   * (`HeldLock.token`): records `token` unless a higher one already wrote; the same token may write again.
+   * Call it first in the transaction it guards: the row then stays locked until that transaction ends, so
+   * no other writer gets in between. Throws BATON_ERR_LOCK_LOST when a higher token already wrote (another
+   * holder took the lock over; the caller's transaction must roll back, nothing of it is stored) and
+   * BATON_ERR_STORE_NOT_FOUND for an unknown session.
+   */
+  fence(id: string, token: number): Promise<void>;
   /** Most recently active first. Default limit 100. */
   list(query?: { endpointId?: string; limit?: number }): Promise<StoredSession[]>;
 }
@@ -316,6 +348,36 @@ export interface OutboxItem {
   readonly lastError: string | null;
   readonly createdAt: Date;
   readonly doneAt: Date | null;
+  /** The instance holding the claim (or that held the last one); null before the first claim. */
+  readonly lockedBy: string | null;
+  /**
+   * An earlier attempt may have been carried out without its outcome being known (its answer was lost, or
+   * the instance making it died mid-call): the handler must look at the remote side before repeating it.
+   */
+  readonly checkFirst: boolean;
+}
+
+/** An item as a claim returns it. */
+export interface ClaimedOutboxItem extends OutboxItem {
+  /**
+   * Present when the previous claim never recorded an outcome (its instance crashed, hung or stopped
+   * mid-call): which instance held it, null when it was not recorded.
+   */
+  readonly resumedFrom?: { readonly instanceId: string | null };
+}
+
+export interface OutboxClaim {
+  readonly now: Date;
+  readonly limit: number;
+  /** Default 60 s. */
+  readonly leaseMs?: number;
+  /** The claiming instance (recorded as `lockedBy`); without it no running lease is ever taken over. */
+  readonly instanceId?: string;
+  /**
+   * An item whose lease still runs is taken over when the instance holding it has no row in `instances`
+   * or has not beaten for this long (the database's clock). Default: never (only the lease ends a claim).
+   */
+  readonly staleAfterMs?: number;
 }
 
 export interface OutboxRepository {
@@ -324,18 +386,100 @@ export interface OutboxRepository {
   /**
    * Leases the oldest pending item of each ordering key whose time has come, never one while an older item of
    * its key is still pending, oldest keys first, at most `limit`. Each claim counts an attempt and holds the
-   * item for `leaseMs` (default 60 s): a worker that crashes mid-item loses it when the lease ends. Safe across
-   * instances (`for update skip locked`).
+   * item for `leaseMs` (default 60 s): a worker that crashes mid-item loses it when the lease ends, or at once
+   * when its instance is gone or silent (`staleAfterMs`). A claim that finds an earlier claim unfinished sets
+   * `checkFirst`. Safe across instances (`for update skip locked`).
    */
-  claimNext(options: { now: Date; limit: number; leaseMs?: number }): Promise<OutboxItem[]>;
+  claimNext(options: OutboxClaim): Promise<ClaimedOutboxItem[]>;
   complete(id: number): Promise<void>;
-  /** Releases the lease; the item is claimable again at `at`. */
-  retryLater(id: number, retry: { at: Date; error: string }): Promise<void>;
+  /**
+   * Releases the lease; the item is claimable again at `at`. `checkFirst: true` (the attempt may have been
+   * carried out) marks it for a look at the remote side before the next attempt; the mark stays until done.
+   */
+  retryLater(id: number, retry: { at: Date; error: string; checkFirst?: boolean }): Promise<void>;
   /** Ends the item as `failed` (default: rejected for good) or `dead` (attempts exhausted). */
   fail(id: number, error: string, status?: "failed" | "dead"): Promise<void>;
   get(id: number): Promise<OutboxItem | undefined>;
   /** For the admin API and tests: items of one key, oldest first. */
   listByKey(orderingKey: string): Promise<OutboxItem[]>;
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Instances
+
+export interface NewInstance {
+  /** Random per process start. */
+  readonly id: string;
+  /** The bus the instance uses: `memory` (this process only) or `redis`. */
+  readonly bus: "memory" | "redis";
+  /** For operators: where the process runs. */
+  readonly host: string;
+  readonly pid: number;
+}
+
+export interface StoredInstance extends NewInstance {
+  readonly startedAt: Date;
+  /** The database's clock at the instance's last beat. */
+  readonly heartbeatAt: Date;
+}
+
+/** Running gateways, each refreshing its row; the outbox's claims and the bus check read them. */
+export interface InstanceRepository {
+  /** Adds the instance's row (or refreshes it when the id exists), heartbeat now. */
+  register(instance: NewInstance): Promise<StoredInstance>;
+  /** Sets the heartbeat to now; false when the row is gone (deleted as stale, or by hand). */
+  beat(id: string): Promise<boolean>;
+  remove(id: string): Promise<void>;
+  /** Instances that beat within the last `staleAfterMs` (the database's clock), oldest start first. */
+  listLive(staleAfterMs: number): Promise<StoredInstance[]>;
+  /** Every registered instance, oldest start first (for operators). */
+  list(): Promise<StoredInstance[]>;
+  /** Deletes rows silent for longer than `silentForMs`; returns how many. */
+  removeSilent(silentForMs: number): Promise<number>;
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Provider messages (catch-up)
+
+/** How a provider message reached the handover: its webhook, or a catch-up read of the conversation. */
+export type ProviderMessageSource = "webhook" | "catch-up";
+
+export interface NewProviderMessage {
+  readonly handoverId: string;
+  /** The stable per-message key (handover/provider-message-key.ts): the same by webhook and catch-up. */
+  readonly messageKey: string;
+  readonly senderId: string;
+  /** When the provider says it was written, epoch ms. */
+  readonly occurredAt: number;
+  readonly source: ProviderMessageSource;
+  /** The webhook's event id, or the catch-up's id of the message. */
+  readonly eventId: string;
+}
+
+export interface StoredProviderMessage extends NewProviderMessage {
+  readonly appliedAt: Date;
+}
+
+/** How far catch-up has read a handover's provider conversation. */
+export interface CatchUpMark {
+  readonly handoverId: string;
+  /** The newest message time (epoch ms) a catch-up of the handover has read; the next one reads from near it. */
+  readonly caughtUpThrough: number;
+  readonly checkedAt: Date;
+}
+
+export interface ProviderMessageRepository {
+  /**
+   * Records that the message was applied to the handover, unless its key already was. Atomic: of two
+   * writers of one key exactly one inserts. Call it inside the transaction that applies the message.
+   * @returns false for a key already recorded.
+   */
+  recordIfNew(message: NewProviderMessage): Promise<boolean>;
+  /** The handover's applied messages, oldest first. */
+  listByHandover(handoverId: string): Promise<StoredProviderMessage[]>;
+  getCatchUpMark(handoverId: string): Promise<CatchUpMark | undefined>;
+  /** Moves the mark to `caughtUpThrough`, never backwards, and notes when it was checked. */
+  setCatchUpMark(handoverId: string, caughtUpThrough: number): Promise<CatchUpMark>;
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -418,4 +562,90 @@ export interface CopilotLinkKeyRepository {
   add(kid: string, secret: string, createdAt: Date): Promise<void>;
   /** Removes keys created before `before`; returns how many. */
   deleteCreatedBefore(before: Date): Promise<number>;
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Event log (observability: what came in from providers and what went out to them)
+
+export type EventLogDirection = "in" | "out";
+
+/**
+ * One webhook delivery that reached a provider's receiver (`in`) or one HTTP attempt of a provider client
+ * (`out`). Metadata only: never API keys, tokens, signatures or outbound request bodies. Inbound events keep
+ * their verified body (capped), so an operator can replay them.
+ */
+export interface NewEventLogEntry {
+  /** When it happened (the request's arrival, the attempt's start). */
+  readonly at: Date;
+  readonly direction: EventLogDirection;
+  /** The webhook's `eventType`, or the client operation (`messages.send`). */
+  readonly type: string;
+  readonly providerId: string;
+  /** The provider's conversation id, where the request names one. */
+  readonly conversationId: string | null;
+  /** The provider's event id (inbound; 8x8's `x-8x8-event-id`). */
+  readonly eventId: string | null;
+  /** The HTTP status answered (inbound) or received (outbound), or `network` / `timeout`. */
+  readonly status: string;
+  /** What became of it: accepted, duplicate, ignored, verify, rejected_signature, … (in); ok, rejected, unavailable, timeout (out). */
+  readonly outcome: string;
+  readonly durationMs: number;
+  /** 1 for the first try: the provider's retry count + 1 inbound, the client's attempt number outbound. */
+  readonly attempt: number;
+  /** The catalog code of a failure. */
+  readonly errorCode: string | null;
+  /** Outbound: the HTTP method and the path (never the query). */
+  readonly method: string | null;
+  readonly path: string | null;
+  /** Inbound: the verified raw body as UTF-8, cut at the configured cap (`bodyTruncated`). */
+  readonly body: string | null;
+  /** The body's full size in bytes, whether or not all of it was kept. */
+  readonly bodyBytes: number | null;
+  readonly bodyTruncated: boolean;
+  /** The id of the entry this delivery replayed. */
+  readonly replayOf: number | null;
+}
+
+export interface StoredEventLogEntry extends Omit<NewEventLogEntry, "body"> {
+  readonly id: number;
+  /** Baton's handover and session of the conversation, where Baton has one. */
+  readonly handoverId: string | null;
+  readonly sessionId: string | null;
+  /** Whether a body is stored (lists leave it out; `get` returns it). */
+  readonly hasBody: boolean;
+  readonly body?: string | null;
+}
+
+/** Where a page of the log ends: the (at, id) of its last entry. */
+export interface EventLogPosition {
+  readonly at: Date;
+  readonly id: number;
+}
+
+export interface EventLogQuery {
+  readonly direction?: EventLogDirection;
+  readonly type?: string;
+  readonly providerId?: string;
+  readonly conversationId?: string;
+  readonly eventId?: string;
+  /** An exact status (`200`, `network`) or a class (`4xx`). */
+  readonly status?: string;
+  /** Inclusive bounds on `at`. */
+  readonly since?: Date;
+  readonly until?: Date;
+  /** Entries strictly older than this position (the next page). */
+  readonly before?: EventLogPosition;
+  /** Default 50. */
+  readonly limit?: number;
+}
+
+export interface EventLogRepository {
+  /** Stores a batch in one statement; returns how many were stored. */
+  append(entries: readonly NewEventLogEntry[]): Promise<number>;
+  /** Newest first (at, then id), without bodies. */
+  list(query?: EventLogQuery): Promise<StoredEventLogEntry[]>;
+  /** One entry with its body. */
+  get(id: number): Promise<StoredEventLogEntry | undefined>;
+  /** Deletes at most `limit` entries older than `before`; returns how many. */
+  prune(before: Date, limit: number): Promise<number>;
 }

@@ -1,6 +1,7 @@
 import { randomBytes, randomUUID } from "node:crypto";
 import { request } from "undici";
 import { createSimulator } from "../../simulator/src/index.ts";
+import { createMemoryBus } from "../../src/bus/memory.ts";
 import { validateConfig, type EightByEightProviderConfig } from "../../src/config/index.ts";
 import { createClientFromConfig, eightByEightProvider } from "../../src/providers/8x8/index.ts";
 import { ensureEightByEightSetup } from "../../src/providers/8x8/setup.ts";
@@ -43,6 +44,7 @@ async function openEightByEightTarget(): Promise<HandoverProviderTarget> {
   const client = createClientFromConfig(providerId, config);
   const provider = eightByEightProvider.create(providerId, config, {
     store,
+    bus: createMemoryBus(),
     logger: createSilentLogger(),
     metrics: noopMetrics,
   });

@@ -6,6 +6,7 @@ import type {
   ProviderEvent,
   TranscriptEntry,
 } from "../../src/providers/port.ts";
+import { providerMessageKey } from "../../src/handover/provider-message-key.ts";
 import { waitFor } from "../factories/wait-for.ts";
 
 /** A file as the agent side shows it; `bytes` is absent where only the name is shown (transcript lines). */
@@ -237,6 +238,62 @@ export function runHandoverProviderContract(
       expect(notice.from).toBe("bot");
     });
 
+    it("with checkFirst, does not post again a user message or notice that already reached the agent side", async () => {
+      const conversationId = await newConversation();
+      const { handover } = target.provider;
+      await handover.sendUserMessage(conversationId, { text: "My order never came" });
+      await handover.notifyAgent(conversationId, "The user left the chat.");
+      // The notice's answer was lost, say: the next attempt is told nothing equal was completed before it.
+      const notice = await handover.notifyAgent(conversationId, "The user left the chat.", {
+        checkFirst: { identicalBefore: 0 },
+      });
+      await handover.sendUserMessage(conversationId, { text: "Hello?" });
+      const user = await handover.sendUserMessage(
+        conversationId,
+        { text: "Hello?" },
+        { checkFirst: { identicalBefore: 0 } },
+      );
+      await handover.sendUserMessage(conversationId, { text: "Still there?" });
+      const shown = await seen(
+        conversationId,
+        (v) => v.messages.some((m) => m.text === "Still there?") && v,
+        "the message after the checked ones",
+      );
+      expect(notice).toEqual({ alreadyThere: true });
+      expect(user).toEqual({ alreadyThere: true });
+      expect(shown.messages.map((m) => [m.from, m.text])).toEqual([
+        ["user", "My order never came"],
+        ["bot", "The user left the chat."],
+        ["user", "Hello?"],
+        ["user", "Still there?"],
+      ]);
+    });
+
+    it("with checkFirst, posts a message whose earlier attempt did not land, even one equal to the message before it", async () => {
+      const conversationId = await newConversation();
+      const { handover } = target.provider;
+      await handover.sendUserMessage(conversationId, { text: "ok" });
+      await target.agent.accept(conversationId);
+      await target.agent.say(conversationId, "Anything else?");
+      // The user really wrote "ok" twice; the second attempt failed before it reached the contact center.
+      const second = await handover.sendUserMessage(
+        conversationId,
+        { text: "ok" },
+        { checkFirst: { identicalBefore: 1 } },
+      );
+      const shown = await seen(
+        conversationId,
+        (v) => v.messages.filter((m) => m.from === "user" && m.text === "ok").length === 2 && v,
+        "the second ok on the agent side",
+      );
+      expect(second).toEqual({ alreadyThere: false });
+      expect(shown.messages.map((m) => [m.from, m.text])).toEqual([
+        ["user", "ok"],
+        ["agent", "Anything else?"],
+        ["user", "ok"],
+      ]);
+    });
+
     it("shows the user typing on the agent side", async () => {
       const conversationId = await newConversation();
       expect((await view(conversationId)).userTyping).toBe(false);
@@ -335,6 +392,84 @@ export function runHandoverProviderContract(
       const ids = target.eventsOf(conversationId).map((e) => e.eventId);
       expect(ids.filter((id) => id === message.eventId)).toHaveLength(1);
       expect(new Set(ids).size).toBe(ids.length);
+    });
+
+    describe("catch-up (reconcile)", () => {
+      function reconcile(conversationId: string, since = 0) {
+        const operations = target.provider.handover;
+        if (operations.reconcile === undefined)
+          throw new Error("the provider cannot be caught up with (no reconcile)");
+        return operations.reconcile(conversationId, since);
+      }
+
+      /** What the service's de-duplication compares: a caught-up message must equal its webhook's. */
+      const asKeyed = (event: Extract<ProviderEvent, { kind: "message.received" }>) => ({
+        sender: event.sender,
+        occurredAt: event.occurredAt,
+        text: event.text,
+        attachments: event.attachments.map((a) => a.id),
+        cards: event.cards,
+        key: providerMessageKey(event),
+      });
+
+      it("reads back the agent's messages exactly as their webhook events carried them, oldest first", async () => {
+        const conversationId = await newConversation();
+        await target.agent.accept(conversationId);
+        await target.agent.say(conversationId, "First, the refund.");
+        await target.agent.say(conversationId, "Second, the receipt.");
+        await waitFor(
+          () => target.eventsOf(conversationId).filter(isAgentMessage).length === 2,
+          eventTimeoutMs,
+          "both agent messages handed on",
+        );
+        const delivered = target.eventsOf(conversationId).filter(isAgentMessage);
+
+        const read = await reconcile(conversationId);
+        const caughtUp = read.messages.filter((m) => m.sender.role === "agent");
+        expect(caughtUp.map(asKeyed)).toEqual(delivered.map(asKeyed));
+        for (const message of read.messages) {
+          expect(message).toMatchObject({
+            providerId: target.provider.id,
+            conversationId,
+            kind: "message.received",
+          });
+        }
+        expect(new Set(read.messages.map((m) => m.eventId)).size).toBe(read.messages.length);
+      });
+
+      it("lists only the messages created at or after `since`", async () => {
+        const conversationId = await newConversation();
+        await target.agent.accept(conversationId);
+        await target.agent.say(conversationId, "Old news.");
+        await target.agent.say(conversationId, "New news.");
+        const second = await waitFor(
+          () => target.eventsOf(conversationId).filter(isAgentMessage)[1],
+          eventTimeoutMs,
+          "the second agent message handed on",
+        );
+        const read = await reconcile(conversationId, second.occurredAt);
+        expect(read.messages.map((m) => m.text)).toEqual(["New news."]);
+        expect((await reconcile(conversationId, second.occurredAt + 1)).messages).toEqual([]);
+      });
+
+      it("reports a waiting conversation's queue, the agent who holds it, and the end after the agent closes", async () => {
+        const conversationId = await newConversation();
+        const waiting = await reconcile(conversationId);
+        expect(waiting).toMatchObject({ ended: false, agentsLeft: [] });
+        expect(waiting.agent).toBeUndefined();
+        expect(waiting.queueId).toEqual(expect.any(String));
+
+        const agentId = await target.agent.accept(conversationId);
+        const held = await reconcile(conversationId);
+        expect(held).toMatchObject({ ended: false, agent: { id: agentId } });
+        expect(held.queueId).toBeUndefined();
+
+        await target.agent.close(conversationId);
+        const ended = await reconcile(conversationId);
+        expect(ended.ended).toBe(true);
+        expect(ended.agent).toBeUndefined();
+        expect(ended.agentsLeft).toContain(agentId);
+      });
     });
   });
 }

@@ -1,5 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createMemoryBus } from "../../src/bus/memory.ts";
 import { BatonError } from "../../src/errors/index.ts";
 import type { HandoverProvider, ProviderEvent, ProviderEventHandler } from "../../src/providers/port.ts";
 import { createStore, type Store } from "../../src/store/index.ts";
@@ -44,6 +45,7 @@ async function openTestProvider(providerId: string, onEvent?: ProviderEventHandl
   const center = await startTestContactCenter();
   const provider = testProvider.create(providerId, center.config, {
     store,
+    bus: createMemoryBus(),
     logger: createSilentLogger(),
     metrics: noopMetrics,
   });

@@ -3,7 +3,15 @@ import { isBatonError } from "../../src/errors/index.ts";
 import type { WorkspaceRecord } from "../../src/copilot/workspace-record.ts";
 import { initialState, type HandoverMachineState } from "../../src/handover/machine/index.ts";
 import type { HandoverRequest, HandoverState } from "../../src/handover/types.ts";
-import type { NewHandover, NewWebhookEvent, Store, StoredSession } from "../../src/store/types.ts";
+import type {
+  EventLogPosition,
+  EventLogQuery,
+  NewEventLogEntry,
+  NewHandover,
+  NewWebhookEvent,
+  Store,
+  StoredSession,
+} from "../../src/store/types.ts";
 
 let counter = 0;
 export function webhookEvent(overrides: Partial<NewWebhookEvent> = {}): NewWebhookEvent {
@@ -131,6 +139,51 @@ export function runStoreContract(name: string, open: () => Promise<Store>): void
       expect(await store.webhookEvents.list({ providerId: provider, limit: 1 })).toHaveLength(1);
     });
 
+    it("gives a conversation's backlog in payload order, each with whether its window passed, and the latest handed on", async () => {
+      const at = (eventTimestamp: number, conversationId = "conv-b") =>
+        event({ conversationId, eventTimestamp });
+      // Arrival order differs from payload order; two share a timestamp (arrival breaks the tie).
+      const [late, early, tieFirst, tieSecond, done, failed, ignored, other] = [
+        at(300),
+        at(100),
+        at(200),
+        at(200),
+        at(250),
+        at(50),
+        at(900),
+        at(150, "conv-c"),
+      ];
+      for (const e of [late, early, tieFirst, tieSecond, done, failed, ignored, other])
+        await store.webhookEvents.recordIfNew(e);
+      await store.webhookEvents.markDone(provider, done.eventId, "processed");
+      await store.webhookEvents.markDone(provider, failed.eventId, "failed", "handler threw");
+      await store.webhookEvents.markDone(provider, ignored.eventId, "ignored");
+
+      const held = await store.webhookEvents.backlog(provider, "conv-b", 60_000);
+      expect(held.pending.map((e) => e.eventId)).toEqual(
+        [early, tieFirst, tieSecond, late].map((e) => e.eventId),
+      );
+      expect(held.pending.map((e) => e.windowPassed)).toEqual([false, false, false, false]);
+      // Ignored events were never handed on: the latest handed on is the processed one, not the ignored.
+      expect(held.latestHandedOn).toBe(250);
+
+      const passed = await store.webhookEvents.backlog(provider, "conv-b", 0);
+      expect(passed.pending.map((e) => e.windowPassed)).toEqual([true, true, true, true]);
+      expect(passed.pending[0]).toMatchObject({
+        providerId: provider,
+        conversationId: "conv-b",
+        status: "pending",
+      });
+
+      expect(await store.webhookEvents.backlog(provider, "conv-none", 0)).toEqual({
+        pending: [],
+        latestHandedOn: undefined,
+      });
+      const otherBacklog = await store.webhookEvents.backlog(provider, "conv-c", 0);
+      expect(otherBacklog.pending.map((e) => e.eventId)).toEqual([other.eventId]);
+      expect(otherBacklog.latestHandedOn).toBeUndefined();
+    });
+
     it("keeps a body byte-for-byte, including non-ASCII text", async () => {
       const body = '{"eventType":"MESSAGE","data":{"text":"Grüße 👋 \\u0000"}}';
       const e = event({ body });
@@ -251,6 +304,54 @@ export function runStoreContract(name: string, open: () => Promise<Store>): void
         expect(stored!.updatedAt.getTime()).toBeGreaterThanOrEqual(session.updatedAt.getTime());
         await store.sessions.updateFlow(session.id, { context: {}, flowState: null });
         expect(await store.sessions.get(session.id)).toMatchObject({ context: {}, flowState: null });
+      });
+
+      it("fences a session's writes: an older lock token than one that wrote is refused and changes nothing", async () => {
+        const { session } = await store.sessions.getOrCreate({
+          endpointId: "web",
+          userId: `fenced-${counter}`,
+          sessionId: "s",
+        });
+        await store.sessions.fence(session.id, 1_000);
+        await store.sessions.fence(session.id, 1_000); // the same holder, its next transaction
+        await store.transaction(async (tx) => {
+          await tx.sessions.fence(session.id, 2_000);
+          await tx.sessions.updateFlow(session.id, { context: { by: "new holder" }, flowState: null });
+        });
+        const refused: unknown = await store
+          .transaction(async (tx) => {
+            await tx.sessions.fence(session.id, 1_000);
+            await tx.sessions.updateFlow(session.id, { context: { by: "old holder" }, flowState: null });
+          })
+          .catch((error: unknown) => error);
+        expect(isBatonError(refused) && refused.code).toBe("BATON_ERR_LOCK_LOST");
+        expect(isBatonError(refused) && refused.details).toMatchObject({
+          sessionKey: session.id,
+          token: 1_000,
+          writtenBy: 2_000,
+        });
+        expect((await store.sessions.get(session.id))?.context).toEqual({ by: "new holder" });
+        // The refused claim did not lower the fence: the new holder keeps writing, the old one stays out.
+        await expect(store.sessions.fence(session.id, 2_000)).resolves.toBeUndefined();
+        const again: unknown = await store.sessions.fence(session.id, 1_999).catch((error: unknown) => error);
+        expect(isBatonError(again) && again.code).toBe("BATON_ERR_LOCK_LOST");
+      });
+
+      it("takes fencing tokens of today's clock in microseconds, and refuses ones that are not tokens", async () => {
+        const { session } = await store.sessions.getOrCreate({
+          endpointId: "web",
+          userId: `fenced-clock-${counter}`,
+          sessionId: "s",
+        });
+        await store.sessions.fence(session.id, Date.now() * 1000);
+        for (const token of [0, -1, 1.5, Number.MAX_SAFE_INTEGER + 1, Number.NaN]) {
+          const error: unknown = await store.sessions.fence(session.id, token).catch((e: unknown) => e);
+          expect(isBatonError(error) && error.code).toBe("BATON_ERR_LOCK_TOKEN_INVALID");
+        }
+        const unknown: unknown = await store.sessions
+          .fence("00000000-0000-4000-8000-000000000000", 5)
+          .catch((e: unknown) => e);
+        expect(isBatonError(unknown) && unknown.code).toBe("BATON_ERR_STORE_NOT_FOUND");
       });
 
       it("refuses to update the flow of an unknown session", async () => {
@@ -809,6 +910,148 @@ export function runStoreContract(name: string, open: () => Promise<Store>): void
         expect(claimed.every((i) => i.payload["n"] === 0)).toBe(true);
         expect(claimed.length).toBe(12);
       });
+
+      it("records the claiming instance and does not take over the running lease of a live one", async () => {
+        await drainOutbox();
+        const now = new Date();
+        const alive = `${provider}-alive`;
+        await store.instances.register({ id: alive, bus: "redis", host: "h1", pid: 1 });
+        const [item] = await store.outbox.enqueue([
+          { orderingKey: `${provider}-a`, kind: "send", payload: {} },
+        ]);
+        const [claimed] = await store.outbox.claimNext({
+          now,
+          limit: 10,
+          instanceId: alive,
+          staleAfterMs: 60_000,
+        });
+        expect(claimed).toMatchObject({ id: item!.id, lockedBy: alive, checkFirst: false });
+        expect(claimed!.resumedFrom).toBeUndefined();
+        const other = { now, limit: 10, instanceId: `${provider}-other`, staleAfterMs: 60_000 };
+        expect(await store.outbox.claimNext(other)).toEqual([]);
+        await store.instances.remove(alive);
+      });
+
+      it("takes over at once the running lease of an instance that is gone, keeping per-key order", async () => {
+        await drainOutbox();
+        const now = new Date();
+        const [a1, a2, b1] = await store.outbox.enqueue([
+          { orderingKey: `${provider}-a`, kind: "send", payload: { n: 1 } },
+          { orderingKey: `${provider}-a`, kind: "send", payload: { n: 2 } },
+          { orderingKey: `${provider}-b`, kind: "send", payload: { n: 3 } },
+        ]);
+        // The crashed instance never had a row left (it was removed), and its leases run for a minute.
+        const crashed = `${provider}-crashed`;
+        await store.outbox.claimNext({ now, limit: 10, instanceId: crashed, staleAfterMs: 60_000 });
+        const next = `${provider}-next`;
+        const resumed = await store.outbox.claimNext({
+          now,
+          limit: 10,
+          instanceId: next,
+          staleAfterMs: 60_000,
+        });
+        expect(resumed.map((i) => [i.id, i.attempts, i.lockedBy, i.checkFirst])).toEqual([
+          [a1!.id, 2, next, true],
+          [b1!.id, 2, next, true],
+        ]);
+        expect(resumed.map((i) => i.resumedFrom)).toEqual([{ instanceId: crashed }, { instanceId: crashed }]);
+        // Only the heads: the second item of key a still waits for the first.
+        await store.outbox.complete(a1!.id);
+        const following = await store.outbox.claimNext({
+          now,
+          limit: 10,
+          instanceId: next,
+          staleAfterMs: 60_000,
+        });
+        expect(following.map((i) => [i.id, i.checkFirst])).toEqual([[a2!.id, false]]);
+      });
+
+      it("takes over the running lease of an instance that stopped beating", async () => {
+        await drainOutbox();
+        const now = new Date();
+        const silent = `${provider}-silent`;
+        await store.instances.register({ id: silent, bus: "redis", host: "h1", pid: 1 });
+        const [item] = await store.outbox.enqueue([
+          { orderingKey: `${provider}-a`, kind: "send", payload: {} },
+        ]);
+        await store.outbox.claimNext({ now, limit: 10, instanceId: silent, staleAfterMs: 60_000 });
+        const next = { now, limit: 10, instanceId: `${provider}-next` };
+        // Its beat is a minute fresh: alive. With a threshold shorter than its silence, it counts as gone.
+        expect(await store.outbox.claimNext({ ...next, staleAfterMs: 60_000 })).toEqual([]);
+        await waitMs(20);
+        const taken = await store.outbox.claimNext({ ...next, staleAfterMs: 10 });
+        expect(taken.map((i) => [i.id, i.checkFirst])).toEqual([[item!.id, true]]);
+        await store.instances.remove(silent);
+      });
+
+      it("never takes over a lease without a recorded owner before it ends", async () => {
+        await drainOutbox();
+        const now = new Date();
+        const [item] = await store.outbox.enqueue([
+          { orderingKey: `${provider}-a`, kind: "send", payload: {} },
+        ]);
+        await store.outbox.claimNext({ now, limit: 10, leaseMs: 1_000 });
+        const next = { limit: 10, instanceId: `${provider}-next`, staleAfterMs: 10 };
+        expect(await store.outbox.claimNext({ ...next, now: new Date(now.getTime() + 999) })).toEqual([]);
+        const after = await store.outbox.claimNext({ ...next, now: new Date(now.getTime() + 1_000) });
+        expect(after.map((i) => [i.id, i.checkFirst, i.resumedFrom])).toEqual([
+          [item!.id, true, { instanceId: null }],
+        ]);
+      });
+
+      it("keeps the check-first mark of an ambiguous failure until the item is done", async () => {
+        await drainOutbox();
+        const now = new Date();
+        const [item] = await store.outbox.enqueue([
+          { orderingKey: `${provider}-a`, kind: "send", payload: {} },
+        ]);
+        await store.outbox.claimNext({ now, limit: 10 });
+        await store.outbox.retryLater(item!.id, { at: now, error: "timeout", checkFirst: true });
+        expect((await store.outbox.get(item!.id))?.checkFirst).toBe(true);
+        const [again] = await store.outbox.claimNext({ now, limit: 10 });
+        expect(again).toMatchObject({ id: item!.id, checkFirst: true });
+        expect(again!.resumedFrom).toBeUndefined();
+        // A later definite failure proves nothing about the earlier attempt: the mark stays.
+        await store.outbox.retryLater(item!.id, { at: now, error: "503" });
+        expect((await store.outbox.get(item!.id))?.checkFirst).toBe(true);
+      });
+    });
+
+    describe("instances", () => {
+      it("registers an instance, beats, lists the live ones and removes it", async () => {
+        const id = `${provider}-i1`;
+        const registered = await store.instances.register({ id, bus: "memory", host: "host-a", pid: 4242 });
+        expect(registered).toMatchObject({ id, bus: "memory", host: "host-a", pid: 4242 });
+        expect(registered.heartbeatAt.getTime()).toBeGreaterThanOrEqual(registered.startedAt.getTime());
+        await waitMs(5);
+        expect(await store.instances.beat(id)).toBe(true);
+        const [live] = (await store.instances.listLive(60_000)).filter((i) => i.id === id);
+        expect(live!.heartbeatAt.getTime()).toBeGreaterThan(registered.heartbeatAt.getTime());
+        expect((await store.instances.list()).map((i) => i.id)).toContain(id);
+        await store.instances.remove(id);
+        expect(await store.instances.beat(id)).toBe(false);
+        expect((await store.instances.list()).map((i) => i.id)).not.toContain(id);
+      });
+
+      it("leaves an instance silent for longer than the threshold out of the live ones, and forgets it", async () => {
+        const id = `${provider}-quiet`;
+        await store.instances.register({ id, bus: "redis", host: "host-b", pid: 7 });
+        await waitMs(20);
+        expect((await store.instances.listLive(60_000)).map((i) => i.id)).toContain(id);
+        expect((await store.instances.listLive(10)).map((i) => i.id)).not.toContain(id);
+        expect(await store.instances.removeSilent(10)).toBeGreaterThanOrEqual(1);
+        expect((await store.instances.list()).map((i) => i.id)).not.toContain(id);
+      });
+
+      it("registers an existing id again with a fresh beat instead of failing", async () => {
+        const id = `${provider}-again`;
+        const first = await store.instances.register({ id, bus: "redis", host: "host-c", pid: 1 });
+        await waitMs(5);
+        const second = await store.instances.register({ id, bus: "redis", host: "host-c", pid: 2 });
+        expect(second.pid).toBe(2);
+        expect(second.heartbeatAt.getTime()).toBeGreaterThan(first.heartbeatAt.getTime());
+        await store.instances.remove(id);
+      });
     });
 
     // ------------------------------------------------------------------------------------------------------
@@ -883,6 +1126,71 @@ export function runStoreContract(name: string, open: () => Promise<Store>): void
         );
         expect(await store.copilotLinkKeys.get(`${provider}-old`)).toBeUndefined();
         expect(await store.copilotLinkKeys.get(`${provider}-new`)).toBeDefined();
+      });
+    });
+
+    describe("provider messages (catch-up)", () => {
+      let sessions = 0;
+      async function openHandover(): Promise<string> {
+        sessions += 1;
+        const created = await store.handovers.create(newHandover(await newSession(`pm-${sessions}`)));
+        if (!created.ok) throw new Error("expected the handover to be created");
+        return created.handover.id;
+      }
+      const applied = (
+        handoverId: string,
+        messageKey: string,
+        source: "webhook" | "catch-up" = "webhook",
+      ) => ({
+        handoverId,
+        messageKey,
+        senderId: "agent-1",
+        occurredAt: 1_767_225_671_234,
+        source,
+        eventId: `${source}-${messageKey}`,
+      });
+
+      it("records a message key once per handover, also when a webhook and a catch-up race for it", async () => {
+        const handoverId = await openHandover();
+        const results = await Promise.all([
+          store.providerMessages.recordIfNew(applied(handoverId, "k-1", "webhook")),
+          store.providerMessages.recordIfNew(applied(handoverId, "k-1", "catch-up")),
+          store.providerMessages.recordIfNew(applied(handoverId, "k-1", "webhook")),
+        ]);
+        expect(results.filter(Boolean)).toHaveLength(1);
+        expect(await store.providerMessages.recordIfNew(applied(handoverId, "k-2"))).toBe(true);
+        // Another handover may apply a message with the same key (its own conversation).
+        expect(await store.providerMessages.recordIfNew(applied(await openHandover(), "k-1"))).toBe(true);
+        const listed = await store.providerMessages.listByHandover(handoverId);
+        expect(listed.map((m) => m.messageKey).sort()).toEqual(["k-1", "k-2"]);
+        expect(listed[0]).toMatchObject({ senderId: "agent-1", occurredAt: 1_767_225_671_234 });
+        expect(listed[0]!.appliedAt).toBeInstanceOf(Date);
+      });
+
+      it("rolls a recorded key back with the transaction that recorded it", async () => {
+        const handoverId = await openHandover();
+        await expect(
+          store.transaction(async (tx) => {
+            await tx.providerMessages.recordIfNew(applied(handoverId, "k-rolled"));
+            throw new Error("the apply failed");
+          }),
+        ).rejects.toThrow("the apply failed");
+        expect(await store.providerMessages.recordIfNew(applied(handoverId, "k-rolled"))).toBe(true);
+      });
+
+      it("keeps a catch-up mark per handover that only moves forward", async () => {
+        const handoverId = await openHandover();
+        expect(await store.providerMessages.getCatchUpMark(handoverId)).toBeUndefined();
+        expect(await store.providerMessages.getCatchUpMark("not-a-uuid")).toBeUndefined();
+        const first = await store.providerMessages.setCatchUpMark(handoverId, 1_767_225_700_000);
+        expect(first).toMatchObject({ handoverId, caughtUpThrough: 1_767_225_700_000 });
+        const behind = await store.providerMessages.setCatchUpMark(handoverId, 1_767_225_600_000);
+        expect(behind.caughtUpThrough).toBe(1_767_225_700_000);
+        expect(behind.checkedAt.getTime()).toBeGreaterThanOrEqual(first.checkedAt.getTime());
+        await store.providerMessages.setCatchUpMark(handoverId, 1_767_225_800_000);
+        expect(await store.providerMessages.getCatchUpMark(handoverId)).toMatchObject({
+          caughtUpThrough: 1_767_225_800_000,
+        });
       });
     });
 
@@ -997,5 +1305,148 @@ export function runStoreContract(name: string, open: () => Promise<Store>): void
         expect(claimed.map((t) => t.payload)).toEqual([{ i: 1 }, { i: 2 }]);
       });
     });
+
+    describe("event log", () => {
+      const entry = (overrides: Partial<NewEventLogEntry> = {}): NewEventLogEntry => ({
+        at: new Date("2026-03-01T10:00:00.000Z"),
+        direction: "in",
+        type: "MESSAGE",
+        providerId: provider,
+        conversationId: `${provider}-conv`,
+        eventId: `${provider}-evt`,
+        status: "200",
+        outcome: "accepted",
+        durationMs: 3,
+        attempt: 1,
+        errorCode: null,
+        method: null,
+        path: null,
+        body: '{"eventType":"MESSAGE","text":"Olá ✓"}',
+        bodyBytes: 41,
+        bodyTruncated: false,
+        replayOf: null,
+        ...overrides,
+      });
+      const at = (second: number) => new Date(Date.UTC(2026, 2, 1, 10, 0, second));
+
+      it("stores a batch and lists it newest first without bodies; get returns one entry with its body", async () => {
+        const inbound = entry({ at: at(1) });
+        const outbound = entry({
+          at: at(2),
+          direction: "out",
+          type: "messages.send",
+          eventId: null,
+          status: "timeout",
+          outcome: "timeout",
+          attempt: 2,
+          errorCode: "BATON_ERR_8X8_TIMEOUT",
+          method: "POST",
+          path: `/chat-gateway/v1/conversations/${provider}-conv/messages`,
+          body: null,
+          bodyBytes: null,
+        });
+        expect(await store.eventLog.append([inbound, outbound])).toBe(2);
+        expect(await store.eventLog.append([])).toBe(0);
+
+        const listed = await store.eventLog.list({ providerId: provider });
+        expect(listed.map((e) => e.type)).toEqual(["messages.send", "MESSAGE"]);
+        const { body: _body, ...inboundMeta } = inbound;
+        expect(listed[1]).toEqual({
+          ...inboundMeta,
+          id: expect.any(Number),
+          handoverId: null,
+          sessionId: null,
+          hasBody: true,
+        });
+        const { body: _none, ...outboundMeta } = outbound;
+        expect(listed[0]).toMatchObject({ ...outboundMeta, hasBody: false });
+        expect(listed[1]).not.toHaveProperty("body");
+
+        const one = await store.eventLog.get(listed[1]!.id);
+        expect(one).toMatchObject({ id: listed[1]!.id, body: inbound.body, hasBody: true });
+        expect(await store.eventLog.get(999_999_999)).toBeUndefined();
+      });
+
+      it("filters by direction, type, conversation, event id, exact status or status class, and time", async () => {
+        await store.eventLog.append([
+          entry({ at: at(1), status: "200" }),
+          entry({ at: at(2), status: "401", outcome: "rejected_signature", conversationId: null }),
+          entry({ at: at(3), direction: "out", type: "conversations.create", status: "201" }),
+          entry({ at: at(4), direction: "out", type: "messages.send", status: "network", eventId: null }),
+          entry({ at: at(5), type: "CONVERSATION_UPDATED", eventId: `${provider}-evt-2` }),
+        ]);
+        const seconds = async (query: Omit<EventLogQuery, "providerId">) =>
+          (await store.eventLog.list({ providerId: provider, ...query })).map((e) => e.at.getUTCSeconds());
+        expect(await seconds({ direction: "out" })).toEqual([4, 3]);
+        expect(await seconds({ type: "MESSAGE" })).toEqual([2, 1]);
+        expect(await seconds({ conversationId: `${provider}-conv` })).toEqual([5, 4, 3, 1]);
+        expect(await seconds({ eventId: `${provider}-evt-2` })).toEqual([5]);
+        expect(await seconds({ status: "network" })).toEqual([4]);
+        expect(await seconds({ status: "2xx" })).toEqual([5, 3, 1]);
+        expect(await seconds({ status: "4xx" })).toEqual([2]);
+        expect(await seconds({ since: at(2), until: at(4) })).toEqual([4, 3, 2]);
+        expect(await seconds({ limit: 2 })).toEqual([5, 4]);
+      });
+
+      it("pages with a keyset position: no entry twice, none skipped, also among entries of the same instant", async () => {
+        const same = at(30);
+        await store.eventLog.append(
+          Array.from({ length: 7 }, (_, i) => entry({ at: i < 5 ? same : at(31 + i), attempt: i + 1 })),
+        );
+        const seen: number[] = [];
+        let before: EventLogPosition | undefined;
+        for (let page = 0; page < 10; page += 1) {
+          const entries = await store.eventLog.list({
+            providerId: provider,
+            limit: 3,
+            ...(before ? { before } : {}),
+          });
+          if (entries.length === 0) break;
+          seen.push(...entries.map((e) => e.attempt));
+          const last = entries.at(-1)!;
+          before = { at: last.at, id: last.id };
+        }
+        expect(seen).toHaveLength(7);
+        expect(new Set(seen).size).toBe(7);
+        expect(seen.slice(0, 2)).toEqual([7, 6]);
+      });
+
+      it("names Baton's handover and session of the conversation, also for entries written before the handover knew it", async () => {
+        await store.eventLog.append([
+          entry({ direction: "out", type: "conversations.create", status: "201" }),
+        ]);
+        const session = await newSession(`s-log-${provider}`);
+        const created = await store.handovers.create(newHandover(session, { providerId: provider }));
+        if (!created.ok) throw new Error("expected the handover to be created");
+        await store.handovers.update(
+          created.handover.id,
+          { state: "queued", machine: machineIn("queued"), providerConversationId: `${provider}-conv` },
+          1,
+        );
+        await store.eventLog.append([entry({ at: at(9) }), entry({ at: at(10), conversationId: "another" })]);
+        const listed = await store.eventLog.list({ providerId: provider });
+        expect(listed.map((e) => [e.conversationId, e.handoverId, e.sessionId])).toEqual([
+          ["another", null, null],
+          [`${provider}-conv`, created.handover.id, session.id],
+          [`${provider}-conv`, created.handover.id, session.id],
+        ]);
+      });
+
+      it("prunes only entries older than the cut-off, at most `limit` per call", async () => {
+        const old = (day: number) => entry({ at: new Date(Date.UTC(2001, 0, day)) });
+        await store.eventLog.append([old(1), old(2), old(3), entry({ at: new Date(Date.UTC(2001, 0, 20)) })]);
+        const cutOff = new Date(Date.UTC(2001, 0, 10));
+        expect(await store.eventLog.prune(cutOff, 2)).toBe(2);
+        expect(await store.eventLog.prune(cutOff, 2)).toBe(1);
+        expect(await store.eventLog.prune(cutOff, 2)).toBe(0);
+        const left = await store.eventLog.list({ providerId: provider });
+        expect(left.map((e) => e.at.getUTCDate())).toEqual([20]);
+      });
+    });
   });
+}
+
+/** A real pause, for tests about the database's clock (heartbeat ages): it must move on between two calls. */
+function waitMs(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
 }

@@ -19,7 +19,11 @@ import { parseFlow } from "../../src/flow/index.ts";
 import { handoverTimerId } from "../../src/handover/effects.ts";
 import type { HandoverTimer } from "../../src/handover/machine/index.ts";
 import type { ProviderCapabilities, ProviderEvent } from "../../src/providers/port.ts";
-import { createOutboxWorker, type OutboxWorker } from "../../src/runtime/outbox-worker.ts";
+import {
+  createOutboxWorker,
+  type OutboxWorker,
+  type OutboxWorkerOptions,
+} from "../../src/runtime/outbox-worker.ts";
 import { createStore } from "../../src/store/index.ts";
 import type { Store, StoredHandover, StoredMessage, StoredSession } from "../../src/store/types.ts";
 import { capturedLogger } from "../unit/runtime/runtime-test-kit.ts";
@@ -31,6 +35,8 @@ export interface CoreOptions {
   readonly capabilities?: ProviderCapabilities;
   /** What the services see of the store (a test may interpose on writes); the kit itself uses the real one. */
   readonly wrapStore?: (store: Store) => Store;
+  /** The outbox's retry budget (default: the worker's, two hours). */
+  readonly outbox?: Pick<OutboxWorkerOptions, "retryForMs">;
 }
 
 export interface Core {
@@ -134,6 +140,7 @@ export async function startCore(options: CoreOptions): Promise<{ core: Core; clo
     logger,
     pollIntervalMs: 20,
     backoff: { initialMs: 5, maxMs: 20 },
+    ...options.outbox,
   });
   const service = createConversationService({
     store: options.wrapStore?.(store) ?? store,

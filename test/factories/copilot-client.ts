@@ -21,6 +21,8 @@ export interface CopilotTestClient {
   ): Promise<T>;
   waitForClose(timeoutMs?: number): Promise<number>;
   state(): CopilotWorkspaceState | undefined;
+  /** The workspace as the app shows it: the last state with every newer tile over it, and its version. */
+  shown(): { readonly workspace: CopilotWorkspaceState; readonly version: number } | undefined;
   close(): void;
 }
 
@@ -30,23 +32,30 @@ export function copilotSocketUrl(link: string): string {
   return `${url.origin.replace(/^http/, "ws")}/copilot/ws${url.search}`;
 }
 
-/** Opens a workspace socket and records what arrives; folds state and tile frames like the app does. */
+/**
+ * Opens a workspace socket and records what arrives; folds state and tile frames like the app does (a state
+ * of an older workspace version than shown is ignored, a tile no newer than the one shown too).
+ */
 export function connectCopilot(socketUrl: string): CopilotTestClient {
   const socket = new WebSocket(socketUrl);
   const frames: CopilotServerFrame[] = [];
   let closeCode: number | undefined;
   let state: CopilotWorkspaceState | undefined;
+  let version = 0;
   const tiles = new Map<string, CopilotTile>();
   socket.on("message", (raw: Buffer) => {
     const frame = JSON.parse(raw.toString("utf8")) as CopilotServerFrame;
     frames.push(frame);
-    if (frame.type === "state") {
+    if (frame.type === "state" && (state === undefined || frame.workspaceVersion >= version)) {
       state = frame.state;
+      version = frame.workspaceVersion;
       tiles.clear();
       for (const tile of frame.state.tiles) tiles.set(tile.id, tile);
     }
-    if (frame.type === "tile" && (tiles.get(frame.tile.id)?.version ?? -1) < frame.tile.version)
+    if (frame.type === "tile" && (tiles.get(frame.tile.id)?.version ?? -1) < frame.tile.version) {
       tiles.set(frame.tile.id, frame.tile);
+      version = Math.max(version, frame.workspaceVersion);
+    }
   });
   socket.on("close", (code) => {
     closeCode = code;
@@ -78,6 +87,10 @@ export function connectCopilot(socketUrl: string): CopilotTestClient {
       return waitFor(() => closeCode, timeoutMs, "the socket to close");
     },
     state: () => state,
+    shown: () =>
+      state === undefined
+        ? undefined
+        : { workspace: { ...state, tiles: state.tiles.map((t) => tiles.get(t.id) ?? t) }, version },
     close: () => socket.close(),
   };
 }

@@ -1,3 +1,5 @@
+import { createMemoryBus } from "../../src/bus/memory.ts";
+import type { Bus } from "../../src/bus/types.ts";
 import { validateConfig } from "../../src/config/index.ts";
 import { createEightByEightProvider, type EightByEightProvider } from "../../src/providers/8x8/index.ts";
 import { webhookUriFor } from "../../src/providers/8x8/setup.ts";
@@ -10,6 +12,8 @@ import { startProviderGateway } from "./provider-gateway.ts";
 export interface EightByEightGatewayOptions {
   /** A migrated store; several gateways may share one, each under its own provider id. */
   readonly store: Store;
+  /** The bus whose lock orders each conversation's events (default: a memory bus of its own). */
+  readonly bus?: Bus;
   readonly providerId: string;
   /** The 8x8 API (or the simulator) the provider talks to. */
   readonly baseUrl: string;
@@ -63,6 +67,7 @@ export async function startEightByEightGateway(
 
   const provider = createEightByEightProvider(providerId, config, {
     store: options.store,
+    bus: options.bus ?? createMemoryBus(),
     logger: createSilentLogger(),
     metrics: createMetrics({ defaultMetrics: false }),
   });

@@ -1,7 +1,9 @@
 import { afterAll, beforeAll, expect, onTestFinished } from "vitest";
+import { createMemoryBus } from "../../src/bus/memory.ts";
 import { BatonError } from "../../src/errors/index.ts";
 import {
   createWebhookReceiver,
+  type WebhookReceiver,
   type WebhookReceiverOptions,
 } from "../../src/providers/8x8/webhook-receiver.ts";
 import type { ProviderEvent, WebhookRequest, WebhookResponse } from "../../src/providers/port.ts";
@@ -68,6 +70,7 @@ export async function createReceiverHarness(overrides: Partial<WebhookReceiverOp
     providerId,
     fetchJwk: source.fetchJwk,
     events: store.webhookEvents,
+    bus: createMemoryBus(),
     onEvent: (event) => {
       handed.push(event);
       return Promise.resolve();
@@ -79,18 +82,44 @@ export async function createReceiverHarness(overrides: Partial<WebhookReceiverOp
     ...overrides,
   };
   const receiver = createWebhookReceiver(options);
+  const peers: WebhookReceiver[] = [];
   onTestFinished(async () => {
-    await receiver.stop();
+    await Promise.all([receiver, ...peers].map((r) => r.stop()));
     if (ownStore) await store.close();
   });
 
-  /** Signs `body` as 8x8 would (at the harness clock) and hands it to the receiver. */
-  function deliver(
+  /** Signs `body` as 8x8 would (at the harness clock) and hands it to `target`. */
+  function deliverTo(
+    target: WebhookReceiver,
     body: string | object,
     delivery: Partial<Omit<DeliveryOptions, "body">> = {},
   ): Promise<WebhookResponse> & { eventId: string } {
     const request = signedDelivery({ key, transmissionTime: now, ...delivery, body });
-    return Object.assign(receiver.handle(request), { eventId: request.eventId });
+    return Object.assign(target.handle(request), { eventId: request.eventId });
+  }
+
+  /**
+   * Another instance of the gateway: a receiver of the same provider on the same store and bus (a load
+   * balancer sends each delivery to one of them), with its own handler (default: recording into its own
+   * `handed`).
+   */
+  function peer(peerOverrides: Partial<WebhookReceiverOptions> = {}) {
+    const peerHanded: ProviderEvent[] = [];
+    const other = createWebhookReceiver({
+      ...options,
+      onEvent: (event) => {
+        peerHanded.push(event);
+        return Promise.resolve();
+      },
+      ...peerOverrides,
+    });
+    peers.push(other);
+    return {
+      receiver: other,
+      handed: peerHanded,
+      deliver: (body: string | object, delivery: Partial<Omit<DeliveryOptions, "body">> = {}) =>
+        deliverTo(other, body, delivery),
+    };
   }
 
   return {
@@ -101,7 +130,9 @@ export async function createReceiverHarness(overrides: Partial<WebhookReceiverOp
     key,
     handed,
     metrics,
-    deliver,
+    deliver: (body: string | object, delivery: Partial<Omit<DeliveryOptions, "body">> = {}) =>
+      deliverTo(receiver, body, delivery),
+    peer,
     handle: (request: WebhookRequest) => receiver.handle(request),
     now: () => now,
     advanceClock: (ms: number) => void (now += ms),

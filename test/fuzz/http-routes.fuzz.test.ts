@@ -31,6 +31,7 @@ installFuzzGuards("http-routes");
 const apiSecret = "fuzz-api-secret-0123456789abcdef-0123";
 const botSecret = "fuzz-bot-secret-0123456789abcdef-0123";
 const metricsToken = "fuzz-metrics-token-0123456789abcdef-01";
+const adminKey = "fuzz-admin-key-0123456789abcdef-0123456";
 
 // 8x8's key endpoint, played by this file: signed deliveries below verify against this key, so the fuzzed
 // bodies get past the signature check and reach the event parser.
@@ -47,8 +48,8 @@ const jwkPort = await new Promise<number>((resolve) => {
 afterAll(() => new Promise<void>((resolve) => jwkServer.close(() => resolve())));
 
 const fuzz = startFuzzGateway({
-  server: { metricsToken: "${METRICS_TOKEN}" },
-  env: { METRICS_TOKEN: metricsToken, API_SECRET: apiSecret, BOT_SECRET: botSecret },
+  server: { metricsToken: "${METRICS_TOKEN}", adminKey: "${ADMIN_KEY}" },
+  env: { METRICS_TOKEN: metricsToken, ADMIN_KEY: adminKey, API_SECRET: apiSecret, BOT_SECRET: botSecret },
   provider: { jwkUrl: `http://127.0.0.1:${jwkPort}/jwk/{kid}` },
   endpoints: () => ({
     web: {
@@ -306,6 +307,60 @@ describe("fuzz: HTTP routes", () => {
       async ({ path, method, headers, body }) => {
         const withBody = method !== "GET" && method !== "HEAD" && body !== undefined;
         await probe(path, path, { method, headers, ...(withBody ? { body } : {}) });
+      },
+    );
+  });
+
+  it("the admin API and the operator page: fuzzed queries, ids and replay bodies", async () => {
+    const queryValue = fc.oneof(
+      oddString,
+      fc.constantFrom("in", "out", "MESSAGE", "messages.send", "2026-12-06T00:00:00Z", "-1", "1e9", "0"),
+    );
+    await check(
+      fc.record({
+        route: fc.constantFrom("list", "one", "replay", "openapi", "page"),
+        id: fc.oneof(fc.constantFrom("1", "0", "-1", "99999999999999999999"), tokenSegment("1", "x")),
+        query: fc.dictionary(
+          fc.constantFrom(
+            "direction",
+            "type",
+            "conversationId",
+            "status",
+            "since",
+            "until",
+            "limit",
+            "cursor",
+            "x",
+          ),
+          queryValue,
+          { maxKeys: 4 },
+        ),
+        headers: headersFor(adminKey),
+        body: rawBody(fc.oneof(mutatedObject({ force: fc.oneof(fc.boolean(), anyJson) }), anyJson)),
+      }),
+      async ({ route, id, query, headers, body }) => {
+        const search = querySafe(Object.entries(query));
+        switch (route) {
+          case "list":
+            await probe("/api/v1/events", `/api/v1/events?${search}`, { headers });
+            return;
+          case "one":
+            await probe("/api/v1/events/{id}", `/api/v1/events/${id}`, { headers });
+            return;
+          case "replay":
+            await probe("/api/v1/events/{id}/replay", `/api/v1/events/${id}/replay`, {
+              method: "POST",
+              headers,
+              body,
+            });
+            return;
+          case "openapi":
+            await probe("/api/v1/openapi.json", "/api/v1/openapi.json", { headers });
+            return;
+          case "page":
+            await probe("/admin/", `/admin/?${search}`, { headers });
+            return;
+        }
       },
     );
   });

@@ -10,8 +10,10 @@ import { BatonError, errorCatalog, isBatonError } from "../../errors/index.ts";
 import type { CopilotServerFrame } from "../../protocol/copilot.ts";
 import type { StoredSession } from "../../store/types.ts";
 import type { Logger } from "../../telemetry/logger.ts";
+import { createOutageLog, type OutageLog } from "../../telemetry/outage-log.ts";
 import { exceedsJsonDepth, tooDeep } from "../../utils/text-hygiene.ts";
 import { hygienic } from "../input-schemas.ts";
+import { createLiveQueue, type LiveQueue } from "../live-queue.ts";
 import type { CopilotAccess } from "./access.ts";
 
 export interface CopilotChannelDeps {
@@ -46,11 +48,18 @@ const clientFrame = hygienic(
  * valid signed `auth` token for the session). Every refusal is the same `error` frame and close 4404 (no
  * oracle); refusals are counted per address, and after too many the address gets 4429 for a minute. An
  * accepted socket gets the `state`, then every change; it sends `postback` and `search` frames, so a refused
- * socket can neither read nor change the workspace.
+ * socket can neither read nor change the workspace. A change the bus lost is repaired with a fresh `state`
+ * from the store: when a frame's `workspaceVersion` skips one the socket never saw, and when the bus says
+ * messages may have been lost.
  */
 export async function registerCopilotChannel(app: FastifyInstance, deps: CopilotChannelDeps): Promise<void> {
   if (!app.hasDecorator("websocketServer"))
     await app.register(websocket, { options: { maxPayload: maxFrameBytes } });
+  // One for every workspace socket: a store outage is one line, however many sockets repair themselves.
+  const repairs = createOutageLog(deps.logger, {
+    failed: "copilot workspace could not be read again after a lost update; retrying",
+    restored: "copilot workspace repairs from the store work again",
+  });
 
   app.route({
     method: "GET",
@@ -58,7 +67,7 @@ export async function registerCopilotChannel(app: FastifyInstance, deps: Copilot
     handler: () => Promise.reject(upgradeRequired()),
     wsHandler: (socket, request) => {
       deps.access.open(request.query, request.ip).then(
-        (session) => new CopilotConnection(socket, session, deps).start(),
+        (session) => new CopilotConnection(socket, session, deps, repairs).start(),
         (error: unknown) => {
           if (isBatonError(error)) {
             refuse(socket, error);
@@ -76,12 +85,25 @@ class CopilotConnection {
   #queue: Promise<void> = Promise.resolve();
   #unsubscribe: (() => Promise<void>) | undefined;
   #closed = false;
+  /** Frames of this version or older are in the last `state` sent (dropped: they would show nothing new). */
+  #stateVersion = 0;
+  /** The highest workspace version this socket has seen (a `state` or a live frame). */
+  #seenVersion = 0;
+  readonly #live: LiveQueue;
 
   constructor(
     readonly socket: WebSocket,
     readonly session: StoredSession,
     readonly deps: CopilotChannelDeps,
-  ) {}
+    readonly repairs: OutageLog,
+  ) {
+    this.#live = createLiveQueue({
+      catchUp: () => this.#sendState(),
+      outage: repairs,
+      facts: { sessionKey: session.id },
+      logger: deps.logger,
+    });
+  }
 
   start(): void {
     this.socket.on("message", (raw: Buffer) => {
@@ -89,6 +111,7 @@ class CopilotConnection {
     });
     this.socket.on("close", () => {
       this.#closed = true;
+      this.#live.close();
       // A bus that is down makes this reject; the socket is gone either way, so it is only logged.
       this.#unsubscribe?.().catch((error: unknown) => {
         this.deps.logger.warn({ err: error, sessionKey: this.session.id }, "copilot unsubscribe failed");
@@ -98,22 +121,71 @@ class CopilotConnection {
   }
 
   async #open(): Promise<void> {
-    // Subscribe first, hold live frames until the state went out: nothing between the two is lost.
-    let held: unknown[] | undefined = [];
-    const unsubscribe = await this.deps.bus.subscribe(copilotTopic(this.session.id), (frame) => {
-      if (held !== undefined) held.push(frame);
-      else this.#send(frame as CopilotServerFrame);
-    });
-    if (this.#closed) {
-      await unsubscribe();
+    // Subscribe first, hold live frames until the state went out: nothing between the two is lost. The
+    // state is the first task of the live queue; a held frame it already contains is dropped there.
+    let opened!: () => void;
+    const opening = new Promise<void>((resolve) => (opened = resolve));
+    this.#live.push(() => opening);
+    try {
+      const unsubscribe = await this.deps.bus.subscribe(
+        copilotTopic(this.session.id),
+        // The bus carries what the runner publishes on the session's copilot topic.
+        (frame) => this.#live.push(() => this.#deliver(frame as CopilotServerFrame)),
+        { onMissed: () => this.#live.catchUp() },
+      );
+      if (this.#closed) {
+        await unsubscribe();
+        return;
+      }
+      this.#unsubscribe = unsubscribe;
+      const stored = await this.deps.runner.snapshot(this.session.id);
+      const workspaceVersion = stored?.version ?? 0;
+      this.#send({
+        type: "state",
+        state: stored?.state ?? emptyWorkspace(this.session.id),
+        workspaceVersion,
+      });
+      this.#stateVersion = workspaceVersion;
+      this.#seenVersion = workspaceVersion;
+    } finally {
+      opened();
+    }
+  }
+
+  /**
+   * One live frame, in order. Frames of one saved change share its version and each change adds one, so a
+   * frame two or more versions ahead of the last one seen follows a change whose frames this socket never
+   * got (lost on the bus, or a change that sent none): the stored workspace goes out first as a `state`.
+   */
+  async #deliver(frame: CopilotServerFrame): Promise<void> {
+    if (!("workspaceVersion" in frame)) {
+      this.#send(frame);
       return;
     }
-    this.#unsubscribe = unsubscribe;
-    const state = (await this.deps.runner.state(this.session.id)) ?? emptyWorkspace(this.session.id);
-    this.#send({ type: "state", state });
-    const pending = held;
-    held = undefined;
-    for (const frame of pending) this.#send(frame as CopilotServerFrame);
+    if (frame.workspaceVersion <= this.#stateVersion) return;
+    if (frame.workspaceVersion > this.#seenVersion + 1) {
+      try {
+        await this.#sendState();
+      } catch (error) {
+        // The frame is newer than anything shown, so it goes out anyway; the state follows once the store answers.
+        this.repairs.failed(error, { sessionKey: this.session.id });
+        this.#live.catchUp();
+      }
+      if (frame.workspaceVersion <= this.#stateVersion) return;
+    }
+    this.#seenVersion = Math.max(this.#seenVersion, frame.workspaceVersion);
+    this.#send(frame);
+  }
+
+  /** The stored workspace as a `state` (what a repair sends); nothing before the workspace exists. */
+  async #sendState(): Promise<void> {
+    const stored = await this.deps.runner.snapshot(this.session.id);
+    if (stored === undefined || this.#closed) return;
+    // A state older than one already sent would step the agent back (a frame was sent without a repair).
+    if (stored.version < this.#seenVersion) return;
+    this.#send({ type: "state", state: stored.state, workspaceVersion: stored.version });
+    this.#stateVersion = stored.version;
+    this.#seenVersion = stored.version;
   }
 
   async #onFrame(raw: Buffer): Promise<void> {
@@ -169,8 +241,9 @@ class CopilotConnection {
 
   #fail(error: unknown): void {
     this.deps.logger.error({ err: error, sessionKey: this.session.id }, "copilot socket failed");
-    const code = "BATON_ERR_SERVER_INTERNAL";
-    this.#send({ type: "error", code, message: errorCatalog[code].message });
+    // A catalog error says what happened (a workspace conflict may be retried); anything else is internal.
+    const { code, message } = isBatonError(error) ? error : new BatonError("BATON_ERR_SERVER_INTERNAL");
+    this.#send({ type: "error", code, message });
   }
 }
 

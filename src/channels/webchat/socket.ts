@@ -7,13 +7,16 @@ import type { ConversationService } from "../../conversation/service.ts";
 import { sessionTopic, type SessionStreamEvent } from "../../conversation/session-stream.ts";
 import type { EndpointRuntime } from "../../conversation/types.ts";
 import { BatonError, errorCatalog, isBatonError, type ErrorCode } from "../../errors/index.ts";
+import type { ConversationMessage, HandoverBanner } from "../../protocol/messages.ts";
 import type { WebchatServerFrame } from "../../protocol/webchat.ts";
 import type { Store, StoredMessage, StoredSession } from "../../store/types.ts";
 import type { Logger } from "../../telemetry/logger.ts";
+import { createOutageLog, type OutageLog } from "../../telemetry/outage-log.ts";
 import { exceedsJsonDepth, tooDeep } from "../../utils/text-hygiene.ts";
 import { describeIssue, maxBase64Length, webchatClientFrame } from "../input-schemas.ts";
+import { createLiveQueue, type LiveQueue } from "../live-queue.ts";
 import { createWindowLimiter, type SessionAdmission, type WindowLimiter } from "../rate-limit.ts";
-import { createPresence } from "./presence.ts";
+import { createPresence, type Presence } from "./presence.ts";
 
 export interface WebchatDeps {
   readonly endpoints: ReadonlyMap<string, EndpointRuntime>;
@@ -42,27 +45,38 @@ const maxFrameBytes = maxFrameContentBytes + maxBase64Length;
 const helloTimeoutMs = 15_000;
 /** Frames over the limit answered with an error before the socket is closed with 4429 (the client kept on). */
 const refusedFramesBeforeClose = 10;
+/** Messages read per store query when a socket fills a gap or catches up. */
+const catchUpPageSize = 500;
 
 /**
  * The web chat channel: `GET /endpoints/{urlToken}/ws`. After `hello` the socket gets exactly the messages
  * it missed (by seq), then live frames from the session's bus topic, so a reconnect neither loses nor
- * repeats anything.
+ * repeats anything. An open socket sends every message of the session once and in seq order even when the
+ * bus loses a publish: a live message above the next seq is preceded by the ones between, read from the
+ * store, and when the bus says messages may have been lost the socket catches up from the store (messages
+ * and the banner; typing is ephemeral and may be lost).
  */
 export async function registerWebchatChannel(app: FastifyInstance, deps: WebchatDeps): Promise<void> {
   await app.register(websocket, { options: { maxPayload: maxFrameBytes } });
   const presence = createPresence({
+    bus: deps.bus,
+    logger: deps.logger,
     // The gateway option (tests) wins over the endpoint's presenceNotices setting.
     graceMsFor: (session) => {
       const configured = deps.endpoints.get(session.endpointId)?.presenceGraceMs ?? null;
       return configured === null ? null : (deps.disconnectGraceMs ?? configured);
     },
-    onChange: (session, connected) => {
+    onChange: (session, connected) =>
       deps.conversations.userConnection(session, connected).catch((error: unknown) => {
         deps.logger.warn({ err: error, sessionKey: session.id }, "presence change not applied");
-      });
-    },
+      }),
   });
   app.addHook("onClose", () => presence.close());
+  // One for every socket of the channel: a store outage is one line, however many sockets catch up.
+  const catchUps = createOutageLog(deps.logger, {
+    failed: "web chat catch-up from the store failed; retrying",
+    restored: "web chat catch-up from the store works again",
+  });
 
   app.route<{ Params: { urlToken: string } }>({
     method: "GET",
@@ -74,7 +88,7 @@ export async function registerWebchatChannel(app: FastifyInstance, deps: Webchat
         closeWithError(socket, new BatonError("BATON_ERR_ENDPOINT_UNKNOWN", { field: "urlToken" }));
         return;
       }
-      new WebchatConnection(socket, endpoint, deps, presence, request.ip).start();
+      new WebchatConnection(socket, endpoint, deps, presence, catchUps, request.ip).start();
     },
   });
 }
@@ -85,8 +99,15 @@ class WebchatConnection {
   /** Set once this socket counts in the session's presence (its `close` then takes it out again). */
   #present: StoredSession | undefined;
   #closed = false;
-  /** Message frames at or below this seq were already sent (by the replay); live duplicates are dropped. */
+  /**
+   * Every message up to this seq was sent, and none above it: message frames go out in seq order without a
+   * hole, so a live one at or below it is a duplicate (dropped) and one above the next seq follows a gap.
+   */
   #sentUpTo = 0;
+  /** The banner last sent (as JSON), so a catch-up sends the stored one only when it differs. */
+  #bannerSent: string | undefined;
+  /** Live frames and catch-ups, in order; created by the hello. */
+  #live: LiveQueue | undefined;
   #queue: Promise<void> = Promise.resolve();
   readonly #frames: WindowLimiter;
   readonly #refused: WindowLimiter;
@@ -95,7 +116,8 @@ class WebchatConnection {
     readonly socket: WebSocket,
     readonly endpoint: EndpointRuntime,
     readonly deps: WebchatDeps,
-    readonly presence: ReturnType<typeof createPresence>,
+    readonly presence: Presence,
+    readonly catchUps: OutageLog,
     readonly address: string,
   ) {
     this.#frames = createWindowLimiter({ max: deps.framesPerMinute ?? 600, windowMs: 60_000 });
@@ -125,6 +147,7 @@ class WebchatConnection {
     this.socket.on("close", () => {
       clearTimeout(helloTimer);
       this.#closed = true;
+      this.#live?.close();
       // A bus that is down makes this reject; the socket is gone either way, so it is only logged.
       this.#unsubscribe?.().catch((error: unknown) => {
         this.deps.logger.warn({ err: error, sessionKey: this.#session?.id }, "web chat unsubscribe failed");
@@ -239,33 +262,55 @@ class WebchatConnection {
       ...(locale !== undefined ? { locale } : {}),
     });
     this.#session = session;
-    // Subscribe first and hold live frames until the replay is out, so nothing falls between the two.
-    const held: WebchatServerFrame[] = [];
-    let replaying = true;
-    this.#unsubscribe = await this.deps.bus.subscribe(sessionTopic(session.id), (message) => {
-      // The bus carries what the core publishes on the session's topic: SessionStreamEvents.
-      const frame = toFrame(message as SessionStreamEvent);
-      if (replaying) held.push(frame);
-      else this.#sendLive(frame);
+    this.#sentUpTo = lastSeq;
+    const live = createLiveQueue({
+      catchUp: () => this.#catchUp(session),
+      outage: this.catchUps,
+      facts: { sessionKey: session.id },
+      logger: this.deps.logger,
     });
-    // Closed while subscribing: the close handler found nothing to unsubscribe.
-    if (this.#closed) {
-      await this.#unsubscribe();
-      return;
+    this.#live = live;
+    // Subscribe first and hold live frames until the replay is out, so nothing falls between the two: the
+    // replay is the first task of the queue, and every live frame waits behind it.
+    let replayed!: () => void;
+    const replay = new Promise<void>((resolve) => (replayed = resolve));
+    live.push(() => replay);
+    let ready = false;
+    let missed: StoredMessage[];
+    try {
+      this.#unsubscribe = await this.deps.bus.subscribe(
+        sessionTopic(session.id),
+        // The bus carries what the core publishes on the session's topic: SessionStreamEvents.
+        (message) => live.push(() => this.#deliver(session, toFrame(message as SessionStreamEvent))),
+        { onMissed: () => live.catchUp() },
+      );
+      // Closed while subscribing: the close handler found nothing to unsubscribe.
+      if (this.#closed) {
+        await this.#unsubscribe();
+        return;
+      }
+      missed = await this.deps.store.messages.listAfter(session.id, lastSeq, 10_000);
+      const last = missed.at(-1)?.seq ?? lastSeq;
+      const banner = await this.deps.conversations.bannerFor(session.id);
+      this.#send({
+        type: "ready",
+        sessionKey: session.id,
+        lastSeq: last,
+        locale: session.locale ?? this.endpoint.locale,
+        handover: banner,
+      });
+      ready = true;
+      this.#bannerSent = JSON.stringify(banner);
+      for (const message of missed) this.#send({ type: "message", message: toWire(message) });
+      this.#sentUpTo = last;
+    } catch (error) {
+      // Nothing was promised yet: undo the hello, so the socket is not left bound to a session it gets
+      // nothing from, and a second hello (or a reconnect) starts afresh.
+      if (!ready) this.#undoHello();
+      throw error;
+    } finally {
+      replayed();
     }
-    const missed = await this.deps.store.messages.listAfter(session.id, lastSeq, 10_000);
-    const last = missed.at(-1)?.seq ?? lastSeq;
-    this.#send({
-      type: "ready",
-      sessionKey: session.id,
-      lastSeq: last,
-      locale: session.locale ?? this.endpoint.locale,
-      handover: await this.deps.conversations.bannerFor(session.id),
-    });
-    for (const message of missed) this.#send({ type: "message", message: toWire(message) });
-    this.#sentUpTo = last;
-    replaying = false;
-    for (const frame of held) this.#sendLive(frame);
     // A socket that closed during its hello never counts as present: joining now would leave the count one
     // too high for good, and the agent would never hear that the user left.
     if (this.#closed) return;
@@ -275,12 +320,75 @@ class WebchatConnection {
       await this.deps.conversations.greet(session);
   }
 
-  #sendLive(frame: WebchatServerFrame): void {
-    if (frame.type === "message") {
-      if (frame.message.seq <= this.#sentUpTo) return;
-      this.#sentUpTo = frame.message.seq;
+  #undoHello(): void {
+    this.#live?.close();
+    this.#live = undefined;
+    this.#session = undefined;
+    const unsubscribe = this.#unsubscribe;
+    this.#unsubscribe = undefined;
+    unsubscribe?.().catch((error: unknown) => {
+      this.deps.logger.warn({ err: error }, "web chat unsubscribe failed");
+    });
+  }
+
+  /** One live frame, in order. A message above the next seq first gets the ones between from the store. */
+  async #deliver(session: StoredSession, frame: WebchatServerFrame): Promise<void> {
+    switch (frame.type) {
+      case "message": {
+        const { seq } = frame.message;
+        if (seq <= this.#sentUpTo) return;
+        if (seq > this.#sentUpTo + 1) {
+          // A publish of this session was lost on the bus. The ones between are committed: a session's seqs
+          // are allocated under its row lock, so seq n + 1 exists only once the transaction of n ended.
+          try {
+            await this.#sendStored(session, seq);
+          } catch (error) {
+            // Sending this one now would leave the gap for good (a reconnect's lastSeq would be above it):
+            // the catch-up sends it, in order, once the store answers.
+            this.catchUps.failed(error, { sessionKey: session.id });
+            this.#live?.catchUp();
+            return;
+          }
+        }
+        this.#sendMessage(frame.message);
+        return;
+      }
+      case "handover":
+        this.#sendBanner(frame.banner);
+        return;
+      default:
+        // Typing: ephemeral, so one the bus lost is not repaired (the next message ends it anyway).
+        this.#send(frame);
     }
-    this.#send(frame);
+  }
+
+  /** After the bus may have lost messages: every stored message after the last one sent, then the banner. */
+  async #catchUp(session: StoredSession): Promise<void> {
+    await this.#sendStored(session, Number.POSITIVE_INFINITY);
+    const banner = await this.deps.conversations.bannerFor(session.id);
+    if (JSON.stringify(banner) !== this.#bannerSent) this.#sendBanner(banner);
+  }
+
+  /** Sends the stored messages after `#sentUpTo` up to `upToSeq`: work in proportion to the gap. */
+  async #sendStored(session: StoredSession, upToSeq: number): Promise<void> {
+    for (;;) {
+      const wanted = Math.min(catchUpPageSize, upToSeq - this.#sentUpTo);
+      if (wanted <= 0 || this.#closed) return;
+      const page = await this.deps.store.messages.listAfter(session.id, this.#sentUpTo, wanted);
+      for (const message of page) this.#sendMessage(toWire(message));
+      if (page.length < wanted) return;
+    }
+  }
+
+  #sendMessage(message: ConversationMessage): void {
+    if (message.seq <= this.#sentUpTo) return;
+    this.#sentUpTo = message.seq;
+    this.#send({ type: "message", message });
+  }
+
+  #sendBanner(banner: HandoverBanner): void {
+    this.#bannerSent = JSON.stringify(banner);
+    this.#send({ type: "handover", banner });
   }
 
   #send(frame: WebchatServerFrame): void {

@@ -17,7 +17,12 @@ export async function simulatorCommand(argv: string[], io: CliIo): Promise<numbe
   const uninstallGuard = installProcessGuard(logger, { command: "simulator" });
   try {
     const { runSimulatorCommand } = await import("../../../simulator/src/cli.ts");
-    return await runSimulatorCommand(argv, { ...io, waitForStop: async () => void (await untilSignal()) });
+    // The simulator logs through the same stderr logger, so a state file it fails to save is not silent.
+    return await runSimulatorCommand(argv, {
+      ...io,
+      logger,
+      waitForStop: async () => void (await untilSignal()),
+    });
   } finally {
     uninstallGuard();
   }

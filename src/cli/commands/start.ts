@@ -1,3 +1,4 @@
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { validateConfig } from "../../config/index.ts";
 import { BatonError } from "../../errors/index.ts";
@@ -9,15 +10,21 @@ import { parseCommandArgs, parsePort } from "../args.ts";
 import { exitCode, untilSignal, type CliIo } from "../io.ts";
 import { installProcessGuard } from "../process-guard.ts";
 
-export const startHelp = `Usage: baton start [--port <port>] [--sim-port <port>] [--data <dir>]
+/** The simulator's state file, beside PGlite's files in the data directory (PostgreSQL ignores it there). */
+const simulatorStateFileName = "simulator-state.json";
+
+export const startHelp = `Usage: baton start [--port <port>] [--sim-port <port>] [--data <dir>] [--fresh]
 
 The embedded default, for trying Baton with no 8x8 account: starts the local 8x8 simulator, the gateway
 on PGlite, points the gateway's "eight" provider at the simulator and creates the webhook and the
 Chat API channel there (as \`baton 8x8 setup\` would against a real tenant). Prints the URLs.
+Both keep their state in the data directory, so a restart shows the same conversations in the agent
+console and open handovers carry on.
 
   --port, -p     gateway port (default: $PORT or 3000)
   --sim-port     simulator port (default: $BATON_SIM_PORT or 3001)
-  --data         PGlite data directory (default: .baton/data)`;
+  --data         data directory: PGlite and the simulator's ${simulatorStateFileName} (default: .baton/data)
+  --fresh        start the simulator empty, discarding its saved state (the gateway's data is kept)`;
 
 const demoQueueId = "311";
 
@@ -26,6 +33,7 @@ export async function startCommand(argv: string[], io: CliIo): Promise<number> {
     port: { type: "string", short: "p" },
     "sim-port": { type: "string" },
     data: { type: "string", default: ".baton/data" },
+    fresh: { type: "boolean", default: false },
   });
   if (values.help) {
     io.out(startHelp);
@@ -38,19 +46,18 @@ export async function startCommand(argv: string[], io: CliIo): Promise<number> {
   const logger = createLogger();
   const uninstallGuard = installProcessGuard(logger, { command: "start" });
   try {
-    return await runEmbedded({ port, simPort, dataDir: values.data, logger }, io);
+    return await runEmbedded({ port, simPort, dataDir: values.data, fresh: values.fresh, logger }, io);
   } finally {
     uninstallGuard();
   }
 }
 
 async function runEmbedded(
-  options: { port: number; simPort: number; dataDir: string; logger: Logger },
+  options: { port: number; simPort: number; dataDir: string; fresh: boolean; logger: Logger },
   io: CliIo,
 ): Promise<number> {
-  const { port, simPort, logger } = options;
-  const { createSimulator } = await import("../../../simulator/src/index.ts");
-  const simulator = await createSimulator({ port: simPort, host: "127.0.0.1" });
+  const { port, logger } = options;
+  const simulator = await startSimulator(options);
   let gateway: Gateway | undefined;
   try {
     // The channel must exist before the gateway starts (handover nodes default to it), so the webhook is
@@ -78,6 +85,11 @@ async function runEmbedded(
     if (web !== undefined) io.out(`  REST endpoint:       POST ${gateway.url}/endpoints/${web.urlToken}`);
     io.out(`  Data:                ${options.dataDir}`);
     io.out(
+      `  Simulator state:     ${simulator.stateFile ?? "-"} (${
+        simulator.restored ? `restored ${simulator.conversations().length} conversation(s)` : "new"
+      })`,
+    );
+    io.out(
       'Chat in the web chat, say "talk to a human", and answer as the agent in the console. Ctrl+C stops.',
     );
     await untilSignal();
@@ -85,6 +97,35 @@ async function runEmbedded(
   } finally {
     await gateway?.close();
     await simulator.close();
+  }
+}
+
+/**
+ * The simulator keeps its state in the data directory, so stopping and starting again keeps the agent
+ * console's conversations and the 8x8 side of the gateway's open handovers. A state file it cannot use is
+ * a clear error naming the file and the way out, not a stack trace.
+ */
+async function startSimulator(options: { simPort: number; dataDir: string; fresh: boolean; logger: Logger }) {
+  const { createSimulator, StateFileError } = await import("../../../simulator/src/index.ts");
+  const stateFile = join(options.dataDir, simulatorStateFileName);
+  try {
+    return await createSimulator({
+      port: options.simPort,
+      host: "127.0.0.1",
+      stateFile,
+      fresh: options.fresh,
+      logger: options.logger.child({ component: "simulator" }),
+    });
+  } catch (error) {
+    if (!(error instanceof StateFileError)) throw error;
+    const advice = error.discardable
+      ? "Run `baton start --fresh` to discard it, or delete the file."
+      : "Make the data directory writable, or pass another --data.";
+    throw new BatonError(
+      "BATON_ERR_SIMULATOR_STATE_INVALID",
+      { field: error.file, expected: "a state file the simulator wrote, in a writable directory" },
+      { message: `The simulator state file ${error.file} ${error.reason}. ${advice}` },
+    );
   }
 }
 

@@ -11,7 +11,7 @@ import { buildJwkUrl, createJwkApi, defaultJwkUrlTemplate, type JwkApi } from ".
 import { createMessagesApi, type MessagesApi } from "./client-messages.ts";
 import { createWebhooksApi, type WebhooksApi } from "./client-webhooks.ts";
 import { defaultRetrySettings, type RetrySettings } from "./retry-policy.ts";
-import { createTransport, type TransportSettings } from "./transport.ts";
+import { createTransport, type OutboundAttempt, type TransportSettings } from "./transport.ts";
 
 export interface ChatGatewayClientOptions {
   /** `https://api.8x8.com` or the simulator's URL; 8x8 documents no regional host. */
@@ -29,6 +29,8 @@ export interface ChatGatewayClientOptions {
   /** Where to fetch signing keys: `{baseUrl}` and `{kid}` are filled in. Default {@link defaultJwkUrlTemplate}. */
   readonly jwkUrlTemplate?: string;
   readonly metrics?: ProviderMetrics;
+  /** Told of every HTTP attempt, like `metrics` (the event log); must not throw or wait. */
+  readonly onAttempt?: (attempt: OutboundAttempt) => void;
   readonly logger?: Logger;
   readonly userAgent?: string;
   /** Jitter source in [0, 1); injectable for tests. */
@@ -115,6 +117,7 @@ function resolveSettings(options: ChatGatewayClientOptions): TransportSettings {
     timeoutMs,
     retry,
     metrics: options.metrics ?? noopMetrics,
+    ...(options.onAttempt !== undefined ? { onAttempt: options.onAttempt } : {}),
     logger: options.logger,
     userAgent: options.userAgent ?? defaultUserAgent,
     random: options.random ?? Math.random,

@@ -28,6 +28,13 @@ export interface ChatGatewayErrorDetails extends ErrorDetails {
   readonly retryAfterMs?: number;
   /** Why no HTTP answer was usable: `network`, `timeout`, `client_closed`, or `body` (unreadable success body). */
   readonly reason?: "network" | "timeout" | "client_closed" | "body";
+  /**
+   * The call may have been carried out although it failed: a timeout or a broken connection after the request
+   * may have been written, or a 500/502/504. A call that is not safe to repeat (a message post) must be
+   * checked at 8x8 before it is made again. Absent when the failure proves nothing happened (429, 503, other
+   * statuses, a connection never established).
+   */
+  readonly ambiguous?: boolean;
 }
 
 /** The four catalog codes a Chat Gateway call can fail with. */

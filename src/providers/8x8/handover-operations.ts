@@ -1,5 +1,11 @@
 import { BatonError } from "../../errors/index.ts";
-import type { CreateHandoverConversation, HandoverOperations, TranscriptEntry } from "../port.ts";
+import type {
+  CreateHandoverConversation,
+  HandoverOperations,
+  MessageSendContext,
+  TranscriptEntry,
+} from "../port.ts";
+import { landedAlready, type ListedMessage, type RelayedMessage } from "../resend-check.ts";
 import type { ChatGatewayClient } from "./client.ts";
 import { eightByEightLimits } from "./limits.ts";
 import type { SendMessageBody, UserData } from "./wire-types.ts";
@@ -12,10 +18,22 @@ import type { SendMessageBody, UserData } from "./wire-types.ts";
 const { maxTranscriptMessages: maxHistoryMessages, maxCustomProperties: maxAdditionalProperties } =
   eightByEightLimits;
 
+/** Messages read per page when looking for an earlier attempt (newest first; the run is usually short). */
+const checkPageSize = 50;
+/** Pages read at most: a run of equal messages longer than this is not worth telling apart. */
+const checkMaxPages = 4;
 /**
- * The handover operations over the Chat Gateway. Creates and sends are made with `retry: false`: 8x8 has no
- * idempotency key for them, so a retry after a lost answer could post twice, and the durable outbox owns
- * retrying them.
+ * Creates, uploads and posts (see CallOptions.idempotent). A `Retry-After` is waited in-process up to 10 s
+ * only: a few such waits must end well within the outbox's lease (60 s), and a longer one is the outbox's
+ * to schedule.
+ */
+const notIdempotent = { idempotent: false, retry: { retryAfterCapMs: 10_000 } } as const;
+
+/**
+ * The handover operations over the Chat Gateway. Creates, uploads and sends are not idempotent (8x8 has no
+ * idempotency key, so a retry after a lost answer could post twice): the client retries them in-process
+ * only after failures that prove nothing happened (429, 503, no connection), and leaves the rest to the
+ * durable outbox, whose next attempt of a message send checks the conversation first (`checkFirst`).
  */
 export function createEightByEightHandoverOperations(
   client: ChatGatewayClient,
@@ -39,23 +57,28 @@ export function createEightByEightHandoverOperations(
             : {}),
           ...(input.transcript.length > 0 ? { history: { messages: toHistory(input.transcript) } } : {}),
         },
-        { retry: false },
+        notIdempotent,
       );
       return { providerConversationId: created.conversationId };
     },
 
-    async sendUserMessage(conversationId, message) {
+    async sendUserMessage(conversationId, message, context) {
+      const files = message.attachments ?? [];
+      const text = message.text?.trim();
+      if ((text === undefined || text === "") && files.length === 0) return; // never send empty messages
+      const relayed: RelayedMessage = { author: "user", text: text ?? "", attachments: files.length };
+      if (await alreadyThere(client, conversationId, relayed, context)) return { alreadyThere: true };
+      // A message whose earlier attempt did not land is uploaded again: an unreferenced upload of that
+      // attempt is harmless (8x8 shows files only through the messages that carry them).
       const attachments = [];
-      for (const file of message.attachments ?? []) {
+      for (const file of files) {
         const uploaded = await client.attachments.upload(
           conversationId,
           { bytes: file.bytes, fileName: file.name, contentType: file.contentType, authorType: "user" },
-          { retry: false },
+          notIdempotent,
         );
         attachments.push({ id: uploaded.id });
       }
-      const text = message.text?.trim();
-      if ((text === undefined || text === "") && attachments.length === 0) return; // never send empty messages
       await client.messages.send(
         conversationId,
         {
@@ -63,12 +86,16 @@ export function createEightByEightHandoverOperations(
           ...(text !== undefined && text !== "" ? { text } : {}),
           ...(attachments.length > 0 ? { attachments } : {}),
         },
-        { retry: false },
+        notIdempotent,
       );
+      return { alreadyThere: false };
     },
 
-    async notifyAgent(conversationId, text) {
-      await client.messages.send(conversationId, { authorType: "bot", text }, { retry: false });
+    async notifyAgent(conversationId, text, context) {
+      if (await alreadyThere(client, conversationId, { author: "bot", text, attachments: 0 }, context))
+        return { alreadyThere: true };
+      await client.messages.send(conversationId, { authorType: "bot", text }, notIdempotent);
+      return { alreadyThere: false };
     },
 
     async userTyping(conversationId) {
@@ -79,6 +106,38 @@ export function createEightByEightHandoverOperations(
       await client.conversations.userLeaves(conversationId);
     },
   };
+}
+
+/**
+ * With `checkFirst`: whether an earlier attempt of this message is already in the conversation, by the rule
+ * of resend-check.ts over 8x8's newest messages. The lookup is an ordinary GET, retried in-process like any
+ * read; if it fails, the send fails too and the outbox tries again (still checking first).
+ */
+async function alreadyThere(
+  client: ChatGatewayClient,
+  conversationId: string,
+  message: RelayedMessage,
+  context: MessageSendContext | undefined,
+): Promise<boolean> {
+  if (context?.checkFirst === undefined) return false;
+  return landedAlready(newestMessages(client, conversationId), message, context.checkFirst);
+}
+
+async function* newestMessages(
+  client: ChatGatewayClient,
+  conversationId: string,
+): AsyncGenerator<ListedMessage> {
+  for (let page = 0; page < checkMaxPages; page++) {
+    const listed = await client.messages.list(conversationId, {
+      page,
+      size: checkPageSize,
+      sort: "createdAt:desc",
+    });
+    for (const item of listed.items) {
+      yield { author: item.author?.type ?? "", text: item.text, attachments: item.attachments.length };
+    }
+    if (listed.items.length === 0 || page + 1 >= listed.page.totalPages) return;
+  }
 }
 
 function toUserData({ user, routing }: CreateHandoverConversation): UserData {

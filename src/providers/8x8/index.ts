@@ -3,8 +3,10 @@ import { BatonError } from "../../errors/index.ts";
 import type { ProviderDefinition, ProviderDeps } from "../definition.ts";
 import type { HandoverProvider, ProviderWebhook } from "../port.ts";
 import { createChatGatewayClient, type ChatGatewayClient } from "./client.ts";
+import { outboundRecorder } from "./event-log.ts";
 import { createEightByEightHandoverOperations } from "./handover-operations.ts";
 import { eightByEightLimits } from "./limits.ts";
+import { createEightByEightReconcile } from "./reconcile.ts";
 import { createWebhookReceiver, type WebhookReceiver } from "./webhook-receiver.ts";
 
 export type { ChatGatewayClient, ChatGatewayClientOptions } from "./client.ts";
@@ -28,7 +30,7 @@ export const eightByEightWebhookPath = "/handover/eightByEight";
  * metrics) and, once started, one webhook receiver whose signing keys are fetched through that client.
  *
  * @example
- * const eight = createEightByEightProvider("eight", config.providers.eight, { store, logger, metrics });
+ * const eight = createEightByEightProvider("eight", config.providers.eight, { store, bus, logger, metrics });
  * await eight.start({ onEvent: (event) => handovers.onProviderEvent(event) });
  * const { conversationId } = await eight.client.conversations.create({ channelId, user: { name: "Ana" } });
  */
@@ -45,9 +47,12 @@ export function createEightByEightProvider(
     type: "8x8",
     client,
     capabilities: eightByEightLimits,
-    handover: createEightByEightHandoverOperations(client, {
-      ...(config.channelId !== undefined ? { channelId: config.channelId } : {}),
-    }),
+    handover: {
+      ...createEightByEightHandoverOperations(client, {
+        ...(config.channelId !== undefined ? { channelId: config.channelId } : {}),
+      }),
+      reconcile: createEightByEightReconcile(client, id, logger),
+    },
     webhook: {
       path: eightByEightWebhookPath,
       handle(request) {
@@ -55,16 +60,23 @@ export function createEightByEightProvider(
         if (receiver === undefined) throw new BatonError("BATON_ERR_SERVER_SHUTTING_DOWN");
         return receiver.handle(request);
       },
+      replay(request) {
+        if (receiver === undefined) throw new BatonError("BATON_ERR_SERVER_SHUTTING_DOWN");
+        return receiver.replay(request);
+      },
     },
-    async start({ onEvent }) {
+    async start({ onEvent, onGap }) {
       if (receiver !== undefined) return;
       receiver = createWebhookReceiver({
         providerId: id,
         fetchJwk: (kid) => client.jwk.getPublicJwk(kid),
         events: deps.store.webhookEvents,
+        bus: deps.bus,
         onEvent,
+        ...(onGap !== undefined ? { onGap } : {}),
         logger,
         metrics: deps.metrics,
+        ...(deps.eventLog !== undefined ? { eventLog: deps.eventLog } : {}),
         maxSkewSeconds: config.webhook.maxSkewSeconds,
         reorderWindowMs: config.webhook.reorderWindowMs,
         // A conversation's first events can overtake the answer to the create call; the handler then asks to
@@ -96,7 +108,7 @@ export const eightByEightProvider: ProviderDefinition<EightByEightProviderConfig
 export function createClientFromConfig(
   id: string,
   config: EightByEightProviderConfig,
-  deps: Partial<Pick<ProviderDeps, "logger" | "metrics">> = {},
+  deps: Partial<Pick<ProviderDeps, "logger" | "metrics" | "eventLog">> = {},
 ): ChatGatewayClient {
   return createChatGatewayClient({
     baseUrl: config.baseUrl,
@@ -108,5 +120,6 @@ export function createClientFromConfig(
     ...(config.tenant !== undefined ? { tenant: config.tenant } : {}),
     ...(deps.logger !== undefined ? { logger: deps.logger } : {}),
     ...(deps.metrics !== undefined ? { metrics: deps.metrics } : {}),
+    ...(deps.eventLog !== undefined ? { onAttempt: outboundRecorder(id, deps.eventLog) } : {}),
   });
 }

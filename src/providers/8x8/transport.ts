@@ -20,6 +20,8 @@ export interface TransportSettings {
   readonly timeoutMs: number;
   readonly retry: RetrySettings;
   readonly metrics: ProviderMetrics;
+  /** Also told of every attempt (the event log); must not throw or wait. */
+  readonly onAttempt?: (attempt: OutboundAttempt) => void;
   readonly logger?: Logger;
   readonly userAgent: string;
   readonly random: () => number;
@@ -45,12 +47,17 @@ export interface OutboundRequest {
 /**
  * Per-call overrides.
  *
- * `retry: false` sends exactly once. Use it for `POST /conversations` and `POST /messages` when a durable outbox
- * owns retrying: 8x8 has no Idempotency-Key and does not promise to de-duplicate, so a retry after
- * a lost response can create a second conversation or a duplicate message.
+ * `idempotent: false` is for `POST /conversations`, `POST /messages` and uploads: 8x8 has no Idempotency-Key
+ * and does not promise to de-duplicate, so a retry after a lost response can create a second conversation
+ * or a duplicate message. Such a call is retried in-process only after a failure that proves it was not
+ * carried out (429, 503 and other definite answers, a connection that was never established); any other
+ * failure is thrown at once with `details.ambiguous: true`, for the caller (the outbox) to check first.
+ *
+ * `retry: false` sends exactly once, whatever the failure.
  */
 export interface CallOptions {
   readonly retry?: false | Partial<RetrySettings>;
+  readonly idempotent?: boolean;
   readonly timeoutMs?: number;
 }
 
@@ -61,6 +68,20 @@ export interface GatewayResponse {
   readonly body: Buffer;
   /** Which attempt succeeded (1 = first try). */
   readonly attempts: number;
+}
+
+/** One HTTP attempt as the event log sees it: metadata only, never the request's headers or body. */
+export interface OutboundAttempt {
+  readonly operation: string;
+  readonly method: HttpMethod;
+  readonly target: OutboundRequest["target"];
+  /** The HTTP status, or "network" / "timeout". */
+  readonly status: string;
+  readonly durationMs: number;
+  /** 1 = first try. */
+  readonly attempt: number;
+  /** The body of a 2xx answer (a created conversation's id is in it). */
+  readonly responseBody?: Buffer;
 }
 
 export interface Transport {
@@ -103,12 +124,23 @@ export function createTransport(settings: TransportSettings): Transport {
     const timeoutMs = options.timeoutMs ?? settings.timeoutMs;
     for (let attempt = 1; ; attempt++) {
       if (closed) throw clientClosedError(outbound.operation, attempt - 1);
-      const outcome = await timedAttempt(agent, prepared, timeoutMs, (status, seconds) =>
-        settings.metrics.outboundCall(settings.providerId, outbound.operation, status, seconds),
-      );
+      const outcome = await timedAttempt(agent, prepared, timeoutMs, (status, seconds, body) => {
+        settings.metrics.outboundCall(settings.providerId, outbound.operation, status, seconds);
+        settings.onAttempt?.({
+          operation: outbound.operation,
+          method: outbound.method,
+          target: outbound.target,
+          status,
+          durationMs: seconds * 1000,
+          attempt,
+          ...(body === undefined ? {} : { responseBody: body }),
+        });
+      });
       if (outcome.kind === "response" && isSuccess(outcome.status)) return { ...outcome, attempts: attempt };
       const failure = describeFailure(settings, outbound.operation, outcome, attempt);
       if (!failure.retryable) throw failure.error;
+      // Repeating a call that may have happened could do it twice; only the caller can look first.
+      if (failure.error.details.ambiguous === true && options.idempotent === false) throw failure.error;
       const delay = nextDelay(attempt, failure.retryAfterMs, retry, settings.random);
       if (attempt >= retry.maxAttempts || delay.kind === "giveUp") throw failure.error;
       logRetry(settings.logger, failure.error, delay.ms);
@@ -172,13 +204,14 @@ async function timedAttempt(
   agent: Agent,
   prepared: PreparedRequest,
   timeoutMs: number,
-  report: (status: string, seconds: number) => void,
+  report: (status: string, seconds: number, successBody?: Buffer) => void,
 ): Promise<AttemptOutcome> {
   const started = performance.now();
   const outcome = await attemptOnce(agent, prepared, timeoutMs);
   report(
     outcome.kind === "response" ? String(outcome.status) : outcome.kind,
     (performance.now() - started) / 1000,
+    outcome.kind === "response" && isSuccess(outcome.status) ? outcome.body : undefined,
   );
   return outcome;
 }
@@ -232,19 +265,64 @@ interface Failure {
   readonly error: ChatGatewayError;
 }
 
+/**
+ * Errors that mean the connection was never established, so 8x8 cannot have seen the request: a refused
+ * connection, an unknown or unreachable host, a connect timeout. Anything else that breaks an exchange (a
+ * reset or hang-up, a timeout waiting for the answer) may come after 8x8 acted on the request.
+ */
+const notConnectedCodes = new Set([
+  "ECONNREFUSED",
+  "ENOTFOUND",
+  "EAI_AGAIN",
+  "EHOSTUNREACH",
+  "ENETUNREACH",
+  "EADDRNOTAVAIL",
+  "UND_ERR_CONNECT_TIMEOUT",
+]);
+
+/**
+ * Answers after which 8x8 may still have carried out the call: a 500 can come from a failure after the
+ * message was stored, and 502/504 come from a proxy that lost 8x8's answer. A 503 or 429 is a refusal before
+ * any work, and every other status is a definite answer.
+ */
+const ambiguousStatuses = new Set([500, 502, 504]);
+
+/** Whether a failed exchange may have reached 8x8 and been carried out (the request may have been written). */
+function mayHaveBeenCarriedOut(outcome: AttemptOutcome): boolean {
+  switch (outcome.kind) {
+    case "response":
+      return ambiguousStatuses.has(outcome.status);
+    case "network":
+    case "timeout":
+      return notConnectedCode(outcome.cause) === undefined;
+  }
+}
+
+/** The "never connected" code of an error or of its causes, if it has one. */
+function notConnectedCode(error: unknown): string | undefined {
+  for (let current = error, depth = 0; depth < 3; depth++) {
+    if (typeof current !== "object" || current === null) return undefined;
+    if ("code" in current && typeof current.code === "string" && notConnectedCodes.has(current.code))
+      return current.code;
+    current = "cause" in current ? current.cause : undefined;
+  }
+  return undefined;
+}
+
 function describeFailure(
   settings: TransportSettings,
   operation: string,
   outcome: AttemptOutcome,
   attempts: number,
 ): Failure {
+  const ambiguous: { readonly ambiguous?: true } = mayHaveBeenCarriedOut(outcome) ? { ambiguous: true } : {};
   switch (outcome.kind) {
     case "network":
       return {
         retryable: true,
         error: new ChatGatewayError(
           "BATON_ERR_8X8_UNAVAILABLE",
-          { operation, fieldErrors: [], attempts, reason: "network" },
+          { operation, fieldErrors: [], attempts, reason: "network", ...ambiguous },
           { cause: outcome.cause },
         ),
       };
@@ -253,12 +331,12 @@ function describeFailure(
         retryable: true,
         error: new ChatGatewayError(
           "BATON_ERR_8X8_TIMEOUT",
-          { operation, fieldErrors: [], attempts, reason: "timeout" },
+          { operation, fieldErrors: [], attempts, reason: "timeout", ...ambiguous },
           { cause: outcome.cause },
         ),
       };
     case "response":
-      return describeErrorResponse(settings, operation, outcome, attempts);
+      return describeErrorResponse(settings, operation, outcome, attempts, ambiguous);
   }
 }
 
@@ -267,6 +345,7 @@ function describeErrorResponse(
   operation: string,
   response: { readonly status: number; readonly headers: ResponseHeaders; readonly body: Buffer },
   attempts: number,
+  ambiguous: { readonly ambiguous?: true },
 ): Failure {
   const problem: ParsedProblem = parseProblemBody(
     response.body,
@@ -278,7 +357,7 @@ function describeErrorResponse(
     ? parseRetryAfter(firstHeader(response.headers, "retry-after"), settings.now())
     : undefined;
   const code = retryable ? "BATON_ERR_8X8_UNAVAILABLE" : "BATON_ERR_8X8_REQUEST_REJECTED";
-  const details = { operation, status: response.status, attempts, ...problem, retryAfterMs };
+  const details = { operation, status: response.status, attempts, ...problem, retryAfterMs, ...ambiguous };
   return { retryable, retryAfterMs, error: new ChatGatewayError(code, withoutUndefined(details)) };
 }
 

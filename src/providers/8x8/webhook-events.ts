@@ -249,12 +249,26 @@ function parseJson(rawBody: Uint8Array | string): unknown {
 
 // ---------------------------------------------------------------------------------------------- mapping
 
-type EventBase = Pick<ProviderEvent, "providerId" | "conversationId" | "eventId" | "occurredAt">;
+type EventBase = Pick<ProviderEvent, "providerId" | "conversationId" | "eventId" | "occurredAt" | "replayOf">;
 
 /**
  * Maps one event to what Baton does with it. Pure: the same body always maps the same way, which is what
  * lets `start()` re-map stored bodies after a crash.
  */
+/**
+ * The id an operator's forced replay stores an event under: the original id with `:replay:` and 8 hex digits
+ * (webhook-receiver.ts). Read from the id, so an event re-mapped from the store (after a restart, or by
+ * another instance) is still known as a replay.
+ */
+export function replayEventId(eventId: string, suffix: string): string {
+  return `${eventId}:replay:${suffix}`;
+}
+
+/** The original event id of a forced replay's id, or undefined for any other id. */
+export function replayedEventId(eventId: string): string | undefined {
+  return /^(.+):replay:[0-9a-f]{8}$/.exec(eventId)?.[1];
+}
+
 export function mapWebhookEvent(
   envelope: WebhookEnvelope,
   context: WebhookEventContext,
@@ -264,11 +278,13 @@ export function mapWebhookEvent(
   if (eventType === "WEB_HOOK_VERIFY")
     return ignore("WEB_HOOK_VERIFY carries no conversation event", "debug");
   if (envelope.conversationId === null) return { action: "unreadable", reason: "conversationId is missing" };
+  const replayOf = replayedEventId(context.eventId);
   const base: EventBase = {
     providerId: context.providerId,
     conversationId: envelope.conversationId,
     eventId: context.eventId,
     occurredAt: envelope.timestamp,
+    ...(replayOf !== undefined ? { replayOf } : {}),
   };
   switch (eventType) {
     case "CONVERSATION_UPDATE":
@@ -344,8 +360,7 @@ function mapMessage(base: EventBase, data: z.output<typeof messageSchema>): Webh
   if (data.isEcho) return ignore("echo of a message this integration sent", "debug");
   const role = roleSchema.safeParse(data.sender.type);
   if (!role.success) return { action: "unreadable", reason: `unknown sender.type ${data.sender.type}` };
-  if (role.data === "user" || role.data === "bot")
-    return ignore(`${role.data}-authored message is not relayed`, "debug");
+  if (!isRelayedSender(role.data)) return ignore(`${role.data}-authored message is not relayed`, "debug");
   const attachments: ProviderAttachment[] = (data.attachments ?? []).map((attachment) => ({
     id: attachment.id,
     kind: attachment.type,
@@ -364,6 +379,20 @@ function mapMessage(base: EventBase, data: z.output<typeof messageSchema>): Webh
     attachments,
     cards,
   });
+}
+
+/**
+ * Whose messages are handed on, by webhook and by catch-up alike (reconcile.ts lists messages through the
+ * REST API): agents' and contact-center notices, never the user's or the bot's own (see mapMessage).
+ */
+export function isRelayedSender(role: ParticipantRole): role is "agent" | "system" {
+  return role === "agent" || role === "system";
+}
+
+/** A participant or sender type as a role, case-insensitively; undefined for one 8x8 has not documented. */
+export function participantRole(type: string): ParticipantRole | undefined {
+  const parsed = roleSchema.safeParse(type);
+  return parsed.success ? parsed.data : undefined;
 }
 
 function mapActivity(base: EventBase, activity: z.output<typeof activitySchema>): WebhookEventDisposition {

@@ -1,7 +1,7 @@
 import { sql, type Kysely, type Selectable } from "kysely";
 import type { Database, OutboxTable } from "../schema.ts";
 import { dbNow, toJson } from "../transactions.ts";
-import type { OutboxItem, OutboxRepository, OutboxStatus } from "../types.ts";
+import type { ClaimedOutboxItem, OutboxItem, OutboxRepository, OutboxStatus } from "../types.ts";
 
 const defaultLeaseMs = 60_000;
 
@@ -25,19 +25,34 @@ export function createOutboxRepository(db: Kysely<Database>): OutboxRepository {
       return rows.map(fromRow).sort((a, b) => a.id - b.id);
     },
 
-    async claimNext({ now, limit, leaseMs = defaultLeaseMs }) {
+    async claimNext({ now, limit, leaseMs = defaultLeaseMs, instanceId, staleAfterMs }) {
       const lockedUntil = new Date(now.getTime() + leaseMs);
+      const claimer = instanceId ?? null;
       // Only the head of each key is a candidate: an item with an older pending item of its key waits, even
       // when that one is leased or not yet due, which is what keeps one key strictly in order. `for update
       // skip locked` lets concurrent claimers (several instances) pass over rows another claim is taking; a
       // row whose claim committed a moment ago fails the lease test when re-checked after the lock, so no item
       // is claimed twice while its lease runs.
-      const result = await sql<Selectable<OutboxTable>>`
+      //
+      // A running lease is no obstacle when its instance is gone (no row: it closed, or was removed as silent)
+      // or silent for `staleAfterMs` by the database's clock: it crashed, so waiting out its lease would only
+      // stall the conversation. A lease nobody recorded an owner for keeps the lease as its only end.
+      const takeover =
+        claimer === null || staleAfterMs === undefined
+          ? sql<boolean>`false`
+          : sql<boolean>`(o.locked_by is not null and o.locked_by <> ${claimer} and not exists (
+              select 1 from instances i
+              where i.id = o.locked_by
+                and i.heartbeat_at > now() - ${staleAfterMs}::float8 * interval '1 millisecond'
+            ))`;
+      // A claim that finds the previous one unfinished (a lease that was never released) cannot know whether
+      // that attempt was carried out: the item is checked at the remote side before it is repeated.
+      const result = await sql<ClaimedRow>`
         with candidates as (
-          select o.id from outbox o
+          select o.id, o.locked_by as previous_owner, o.locked_until as previous_lease from outbox o
           where o.status = 'pending'
             and (o.next_attempt_at is null or o.next_attempt_at <= ${now})
-            and (o.locked_until is null or o.locked_until <= ${now})
+            and (o.locked_until is null or o.locked_until <= ${now} or ${takeover})
             and not exists (
               select 1 from outbox older
               where older.ordering_key = o.ordering_key and older.status = 'pending' and older.id < o.id
@@ -46,11 +61,15 @@ export function createOutboxRepository(db: Kysely<Database>): OutboxRepository {
           limit ${limit}
           for update skip locked
         )
-        update outbox set locked_until = ${lockedUntil}, attempts = outbox.attempts + 1
+        update outbox set
+          locked_until = ${lockedUntil},
+          locked_by = ${claimer},
+          attempts = outbox.attempts + 1,
+          check_first = outbox.check_first or outbox.locked_until is not null
         from candidates
         where outbox.id = candidates.id
-        returning outbox.*`.execute(db);
-      return result.rows.map(fromRow).sort((a, b) => a.id - b.id);
+        returning outbox.*, candidates.previous_owner, candidates.previous_lease`.execute(db);
+      return result.rows.map(fromClaimedRow).sort((a, b) => a.id - b.id);
     },
 
     async complete(id) {
@@ -61,10 +80,15 @@ export function createOutboxRepository(db: Kysely<Database>): OutboxRepository {
         .execute();
     },
 
-    async retryLater(id, { at, error }) {
+    async retryLater(id, { at, error, checkFirst = false }) {
       await db
         .updateTable("outbox")
-        .set({ next_attempt_at: at, last_error: error, locked_until: null })
+        .set({
+          next_attempt_at: at,
+          last_error: error,
+          locked_until: null,
+          check_first: sql<boolean>`check_first or ${checkFirst}`,
+        })
         .where("id", "=", id)
         .where("status", "=", "pending")
         .execute();
@@ -108,5 +132,17 @@ function fromRow(row: Selectable<OutboxTable>): OutboxItem {
     lastError: row.last_error,
     createdAt: row.created_at,
     doneAt: row.done_at,
+    lockedBy: row.locked_by,
+    checkFirst: row.check_first,
   };
+}
+
+type ClaimedRow = Selectable<OutboxTable> & {
+  readonly previous_owner: string | null;
+  readonly previous_lease: Date | null;
+};
+
+function fromClaimedRow(row: ClaimedRow): ClaimedOutboxItem {
+  const item = fromRow(row);
+  return row.previous_lease === null ? item : { ...item, resumedFrom: { instanceId: row.previous_owner } };
 }

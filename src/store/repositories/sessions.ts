@@ -68,6 +68,36 @@ export function createSessionRepository(db: Kysely<Database>): SessionRepository
       }
     },
 
+    async fence(id, token) {
+      if (!Number.isSafeInteger(token) || token <= 0) {
+        throw new BatonError("BATON_ERR_LOCK_TOKEN_INVALID", {
+          field: "token",
+          expected: "a positive integer (a lock's fencing token)",
+        });
+      }
+      // One statement: the check and the raise cannot be split by another writer, and the row lock it takes
+      // keeps every other fenced write of the session out until this transaction ends.
+      const claimed = isUuid(id)
+        ? await db
+            .updateTable("sessions")
+            .set({ fence_token: token })
+            .where("id", "=", id)
+            .where("fence_token", "<=", token)
+            .returning("id")
+            .executeTakeFirst()
+        : undefined;
+      if (claimed !== undefined) return;
+      const current = isUuid(id)
+        ? await db.selectFrom("sessions").select("fence_token").where("id", "=", id).executeTakeFirst()
+        : undefined;
+      if (current === undefined) throw new BatonError("BATON_ERR_STORE_NOT_FOUND", { entity: "session", id });
+      throw new BatonError("BATON_ERR_LOCK_LOST", {
+        sessionKey: id,
+        token,
+        writtenBy: Number(current.fence_token),
+      });
+    },
+
     async list(query = {}) {
       let q = db.selectFrom("sessions").selectAll();
       if (query.endpointId !== undefined) q = q.where("endpoint_id", "=", query.endpointId);

@@ -9,6 +9,17 @@ import type {
 } from "../types.ts";
 
 export function createWebhookEventRepository(db: Kysely<Database>): WebhookEventRepository {
+  /**
+   * The latest timestamp of a conversation's events handed on: one probe per status of the (provider,
+   * conversation, status, timestamp) index, whatever the conversation's history.
+   */
+  function latestHandedOn(providerId: string, conversationId: string) {
+    const latest = (status: WebhookEventStatus) => sql`(
+      select max(event_timestamp) from webhook_events
+      where provider_id = ${providerId} and conversation_id = ${conversationId} and status = ${status})`;
+    return sql<string | number | null>`greatest(${latest("processed")}, ${latest("failed")})`;
+  }
+
   return {
     async recordIfNew(event) {
       // ON CONFLICT DO NOTHING makes the insert atomic under concurrent retries and instances: exactly one
@@ -48,6 +59,35 @@ export function createWebhookEventRepository(db: Kysely<Database>): WebhookEvent
         .orderBy("seq", "asc")
         .execute();
       return rows.map(fromRow);
+    },
+
+    async backlog(providerId, conversationId, windowMs) {
+      // One round trip: the pending rows, each with the latest timestamp handed on (the same scalar on every
+      // row, evaluated once by the database).
+      const rows = await db
+        .selectFrom("webhook_events")
+        .selectAll()
+        // The database's clock on both sides: received_at is its now() at the insert.
+        .select(
+          sql<boolean>`received_at <= now() - ${Math.max(0, Math.floor(windowMs))}::int * interval '1 millisecond'`.as(
+            "window_passed",
+          ),
+        )
+        .select(latestHandedOn(providerId, conversationId).as("latest_handed_on"))
+        .where("provider_id", "=", providerId)
+        .where("conversation_id", "=", conversationId)
+        .where("status", "=", "pending")
+        .orderBy("event_timestamp", "asc")
+        .orderBy("seq", "asc")
+        .execute();
+      const latest = rows[0]?.latest_handed_on;
+      return {
+        pending: rows.map(({ window_passed, latest_handed_on: _, ...row }) => ({
+          ...fromRow(row),
+          windowPassed: window_passed,
+        })),
+        latestHandedOn: latest === null || latest === undefined ? undefined : Number(latest),
+      };
     },
 
     async find(providerId, eventId) {

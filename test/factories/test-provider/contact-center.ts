@@ -12,9 +12,12 @@ import type {
 import { createEventDelivery, type DeliveryRecord, type EventDeliveryOptions } from "./event-delivery.ts";
 import type {
   DistributiveOmit,
+  WireAgentMessage,
+  WireConversationState,
   WireCreateConversation,
   WireError,
   WireEvent,
+  WireMessageList,
   WireUserMessage,
 } from "./wire.ts";
 
@@ -48,6 +51,10 @@ export interface CenterConversation {
   readonly status: "queued" | "assigned" | "ended";
   readonly queueId: string;
   readonly agentId?: string;
+  /** The agents' messages as `GET /conversations/{id}` lists them (catch-up), oldest first. */
+  readonly agentMessages: readonly WireAgentMessage[];
+  /** Agents who were in the conversation and left it. */
+  readonly agentsLeft: readonly string[];
 }
 
 /** One call of the contact center's API by the provider; `failed` when an injected fault answered it. */
@@ -73,6 +80,8 @@ export interface TestContactCenterOptions {
 
 type Conversation = { -readonly [K in keyof CenterConversation]: CenterConversation[K] } & {
   messages: CenterMessage[];
+  agentMessages: WireAgentMessage[];
+  agentsLeft: string[];
 };
 
 class WireFailure extends Error {
@@ -106,6 +115,11 @@ export async function startTestContactCenter(options: TestContactCenterOptions =
   const conversations = new Map<string, Conversation>();
   const files = new Map<string, CenterFile>();
   const faults = new Map<TestOperation, BatonError[]>();
+  /** Calls of an operation still to be carried out and then answered with a reset connection. */
+  const lostAnswers = new Map<TestOperation, number>();
+  const answerLost = new WeakSet<IncomingMessage>();
+  /** Conversations whose messages the provider listed (it checks before sending again), in call order. */
+  const lookups: string[] = [];
   const calls: CenterCall[] = [];
   let counter = 0;
   let lastOccurredAt = 0;
@@ -122,6 +136,11 @@ export async function startTestContactCenter(options: TestContactCenterOptions =
   async function answer(req: IncomingMessage, res: ServerResponse): Promise<void> {
     try {
       const { status, body, contentType = "application/json" } = await route(req);
+      if (answerLost.has(req)) {
+        // Carried out, and then the answer never arrives: the caller cannot tell whether it happened.
+        req.socket.resetAndDestroy();
+        return;
+      }
       res.writeHead(status, { "content-type": contentType });
       res.end(body instanceof Buffer ? body : JSON.stringify(body ?? {}));
     } catch (error) {
@@ -132,29 +151,48 @@ export async function startTestContactCenter(options: TestContactCenterOptions =
   }
 
   /**
-   * `POST /conversations`, `POST /conversations/{id}/messages | notices | typing | leave`, and
-   * `GET /files/{id}` for the files agents send. An ended conversation takes no more messages, notices or
-   * typing (409); leaving is always accepted, so a repeated leave is harmless.
+   * `POST /conversations`, `POST /conversations/{id}/messages | notices | typing | leave`,
+   * `GET /conversations/{id}?since=` (catch-up) and `GET /files/{id}` for the files agents send. An ended
+   * conversation takes no more messages, notices or typing (409); leaving is always accepted, so a repeated
+   * leave is harmless.
    */
   async function route(
     req: IncomingMessage,
   ): Promise<{ status: number; body?: object | Buffer; contentType?: string }> {
-    const [, first, id = "", action] = (req.url ?? "").split("?")[0]!.split("/").map(decodeURIComponent);
+    const [path = "", query = ""] = (req.url ?? "").split("?");
+    const [, first, id = "", action] = path.split("/").map(decodeURIComponent);
     if (req.method === "GET" && first === "files") {
       const file = files.get(id);
       if (file === undefined) throw refuse(404, "not_found", "no such file");
       return { status: 200, body: file.bytes, contentType: file.contentType };
     }
+    if (req.method === "GET" && first === "conversations" && action === undefined) {
+      called("reconcile", id);
+      const conversation = conversations.get(id);
+      if (conversation === undefined) throw refuse(404, "not_found", `conversation ${id} does not exist`);
+      return {
+        status: 200,
+        body: standing(conversation, Number(new URLSearchParams(query).get("since") ?? 0)),
+      };
+    }
+    if (req.method === "GET" && first === "conversations" && action === "messages") {
+      lookups.push(id);
+      const conversation = conversations.get(id);
+      if (conversation === undefined) throw refuse(404, "not_found", `conversation ${id} does not exist`);
+      return { status: 200, body: listed(conversation) };
+    }
     if (req.method !== "POST" || first !== "conversations") throw refuse(404, "not_found", "no such route");
     const body = JSON.parse((await readBody(req)).toString("utf8") || "{}") as unknown;
     if (id === "") {
       called("createConversation");
+      loseAnswerIfAsked(req, "createConversation");
       return { status: 201, body: create(body as WireCreateConversation) };
     }
     const operation = operationOf(action);
     const conversation = conversations.get(id);
     called(operation, id);
     if (conversation === undefined) throw refuse(404, "not_found", `conversation ${id} does not exist`);
+    loseAnswerIfAsked(req, operation);
     if (operation === "userLeaves") {
       userLeaves(conversation);
       return { status: 204 };
@@ -197,6 +235,24 @@ export async function startTestContactCenter(options: TestContactCenterOptions =
     });
   }
 
+  function loseAnswerIfAsked(req: IncomingMessage, operation: TestOperation): void {
+    const left = lostAnswers.get(operation) ?? 0;
+    if (left === 0) return;
+    lostAnswers.set(operation, left - 1);
+    answerLost.add(req);
+  }
+
+  /** What the agent side shows after the create, newest first, as the provider compares it. */
+  function listed(conversation: Conversation): WireMessageList {
+    return {
+      messages: [...conversation.messages].reverse().map((message) => ({
+        author: message.from === "notice" ? "bot" : message.from,
+        text: message.text,
+        attachments: message.attachments.length,
+      })),
+    };
+  }
+
   function create(input: WireCreateConversation): { conversationId: string } {
     const conversation: Conversation = {
       id: nextId("conv"),
@@ -209,6 +265,8 @@ export async function startTestContactCenter(options: TestContactCenterOptions =
       userLeft: false,
       status: "queued",
       queueId: input.routing.queueId ?? defaultQueueId,
+      agentMessages: [],
+      agentsLeft: [],
     };
     conversations.set(conversation.id, conversation);
     // After the answer is written, as a real contact center would: the event may still overtake it.
@@ -216,6 +274,16 @@ export async function startTestContactCenter(options: TestContactCenterOptions =
       background(send(conversation, { kind: "conversation.queued", queueId: conversation.queueId })),
     );
     return { conversationId: conversation.id };
+  }
+
+  function standing(conversation: Conversation, since: number): WireConversationState {
+    return {
+      status: conversation.status,
+      queueId: conversation.queueId,
+      ...(conversation.agentId === undefined ? {} : { agentId: conversation.agentId }),
+      agentsLeft: [...conversation.agentsLeft],
+      messages: conversation.agentMessages.filter((message) => message.occurredAt >= since),
+    };
   }
 
   function userMessage(body: WireUserMessage): CenterMessage {
@@ -240,13 +308,18 @@ export async function startTestContactCenter(options: TestContactCenterOptions =
 
   // ------------------------------------------------------------------------------------------ events
 
-  function send(conversation: Conversation, event: EmittedEvent): Promise<string> {
+  /** Strictly increasing, so events sort by it; an agent message keeps its instant for `GET` (catch-up). */
+  function nextOccurredAt(): number {
     lastOccurredAt = Math.max(Date.now(), lastOccurredAt + 1);
+    return lastOccurredAt;
+  }
+
+  function send(conversation: Conversation, event: EmittedEvent): Promise<string> {
     const wire = {
       ...event,
       conversationId: conversation.id,
       eventId: event.eventId ?? nextId("evt"),
-      occurredAt: event.occurredAt ?? lastOccurredAt,
+      occurredAt: event.occurredAt ?? nextOccurredAt(),
     } as WireEvent;
     return delivery.send(wire).then(() => wire.eventId);
   }
@@ -260,6 +333,7 @@ export async function startTestContactCenter(options: TestContactCenterOptions =
     const events: EmittedEvent[] = [];
     if (conversation.agentId !== undefined) {
       events.push({ kind: "participant.left", role: "agent", participantId: conversation.agentId });
+      conversation.agentsLeft.push(conversation.agentId);
     }
     events.push({ kind: "conversation.state", state: "idle" });
     conversation.status = "ended";
@@ -293,9 +367,10 @@ export async function startTestContactCenter(options: TestContactCenterOptions =
     async say(conversationId: string, text: string, attachments: readonly CenterFile[] = []): Promise<void> {
       const conversation = assigned(conversationId);
       conversation.messages.push({ from: "agent", text, attachments });
-      await send(conversation, {
-        kind: "message.received",
-        sender: { id: conversation.agentId, role: "agent" },
+      const message: WireAgentMessage = {
+        id: nextId("msg"),
+        senderId: conversation.agentId,
+        occurredAt: nextOccurredAt(),
         text,
         attachments: attachments.map((file) => {
           const id = nextId("file");
@@ -303,7 +378,15 @@ export async function startTestContactCenter(options: TestContactCenterOptions =
           const kind = /^(image|video|audio)\//.exec(file.contentType)?.[1] ?? "file";
           return { id, kind, fileName: file.name, url: `${url}/files/${id}` };
         }),
+      };
+      conversation.agentMessages.push(message);
+      await send(conversation, {
+        kind: "message.received",
+        sender: { id: message.senderId, role: "agent" },
+        text,
+        attachments: message.attachments,
         cards: [],
+        occurredAt: message.occurredAt,
       });
     },
     /** The agent starts typing, or stops with `false`. */
@@ -318,6 +401,7 @@ export async function startTestContactCenter(options: TestContactCenterOptions =
       const conversation = open(conversationId);
       conversation.status = "queued";
       conversation.queueId = queueId;
+      conversation.agentsLeft.push(agentId);
       delete conversation.agentId;
       await sendAll(conversation, [
         { kind: "conversation.transferred" },
@@ -345,6 +429,15 @@ export async function startTestContactCenter(options: TestContactCenterOptions =
     conversations: (): CenterConversation[] => [...conversations.values()],
     /** Every API call so far, oldest first. */
     calls: (): readonly CenterCall[] => [...calls],
+    /**
+     * The next `times` calls of `operation` are carried out (the message is stored, the conversation created)
+     * and then answered with a reset connection: the provider cannot tell whether they happened.
+     */
+    loseNextAnswer(operation: TestOperation, times = 1): void {
+      lostAnswers.set(operation, (lostAnswers.get(operation) ?? 0) + times);
+    },
+    /** The conversations whose messages the provider looked up (before sending again), oldest first. */
+    lookups: (): readonly string[] => [...lookups],
     /** The next `times` calls of `operation` are answered with `error`, which the provider throws as it is. */
     failNext(operation: TestOperation, error: BatonError, times = 1): void {
       faults.set(operation, [...(faults.get(operation) ?? []), ...Array<BatonError>(times).fill(error)]);

@@ -36,7 +36,7 @@ export function createTestProvider(id: string, config: TestProviderConfig, deps:
     id,
     type: "test",
     capabilities,
-    handover: createTestHandoverOperations(config.baseUrl.replace(/\/+$/, ""), capabilities, dispatcher),
+    handover: createTestHandoverOperations(id, config.baseUrl.replace(/\/+$/, ""), capabilities, dispatcher),
     webhook: {
       path: testProviderWebhookPath,
       async handle(request) {

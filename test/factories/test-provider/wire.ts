@@ -2,6 +2,7 @@ import { createHmac, timingSafeEqual } from "node:crypto";
 import type { ErrorDetails } from "../../../src/errors/index.ts";
 import type {
   CreateHandoverConversation,
+  ProviderAttachment,
   ProviderCapabilities,
   ProviderEvent,
 } from "../../../src/providers/port.ts";
@@ -39,6 +40,37 @@ export interface WireUserMessage {
     readonly name: string;
     readonly contentType: string;
     readonly base64: string;
+  }[];
+}
+
+/** One agent message as `GET /conversations/{id}` lists it: what its webhook event carried, and its id. */
+export interface WireAgentMessage {
+  readonly id: string;
+  readonly senderId: string;
+  /** The very `occurredAt` of its webhook event. */
+  readonly occurredAt: number;
+  readonly text: string;
+  readonly attachments: readonly ProviderAttachment[];
+}
+
+/** `GET /conversations/{id}?since=<epoch ms>`: where the conversation stands, and agent messages from `since` on. */
+export interface WireConversationState {
+  readonly status: "queued" | "assigned" | "ended";
+  readonly queueId: string;
+  readonly agentId?: string;
+  /** Agents who were in it and left (a transfer, a close). */
+  readonly agentsLeft: readonly string[];
+  /** Oldest first. */
+  readonly messages: readonly WireAgentMessage[];
+}
+
+/** `GET /conversations/{id}/messages`: what the agent side shows after the create, newest first. */
+export interface WireMessageList {
+  readonly messages: readonly {
+    /** `user`, `bot` (the gateway's notices) or `agent`. */
+    readonly author: string;
+    readonly text: string;
+    readonly attachments: number;
   }[];
 }
 

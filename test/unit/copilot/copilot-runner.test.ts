@@ -335,7 +335,8 @@ describe("copilot runner: the handover's status", () => {
     const queued = await w.change(requested, "queued");
     const after = await w.state();
     expect(after.handoverState).toBe("queued");
-    expect(w.frames).toEqual([{ type: "state", state: after }]);
+    const savedAt = (await store.copilotWorkspaces.get(w.session.id))?.version;
+    expect(w.frames).toEqual([{ type: "state", state: after, workspaceVersion: savedAt }]);
     expect(versions(after.tiles)).toEqual(versions(before.tiles));
     // The flow did not run: its tile still shows the status of its last run.
     expect((await w.tile("nextAction"))?.content).toMatchObject({ text: "status: requested" });

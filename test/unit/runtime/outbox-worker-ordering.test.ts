@@ -114,7 +114,7 @@ describe("outbox worker: order and concurrency", () => {
     expect(sent).toEqual([{ from: "another instance" }]);
   });
 
-  it("gives handlers the item's id, kind, key and attempt number", async () => {
+  it("gives handlers the item's id, kind, key, attempt number and whether to check first", async () => {
     const key = unique("conv");
     const contexts: unknown[] = [];
     const w = worker({ handlers: { send: (_payload, context) => settled(contexts.push(context)) } });
@@ -128,6 +128,7 @@ describe("outbox worker: order and concurrency", () => {
       orderingKey: key,
       attempt: 1,
       createdAt: item!.createdAt,
+      checkFirst: false,
     });
   });
 });

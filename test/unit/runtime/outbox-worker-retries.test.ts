@@ -50,13 +50,13 @@ function setup(handlers: OutboxWorkerOptions["handlers"], options: Partial<Outbo
 }
 
 describe("outbox worker: retries and failures", () => {
-  it("backs off exponentially with jitter, from 0.5 s up to a 5 minute cap", () => {
+  it("backs off exponentially with jitter, from 0.5 s up to a 30 s cap", () => {
     const top = { random: () => 1 };
     const bottom = { random: () => 0 };
     expect([1, 2, 3, 4].map((n) => backoffDelay(n, top))).toEqual([500, 1_000, 2_000, 4_000]);
     expect([1, 2, 3].map((n) => backoffDelay(n, bottom))).toEqual([250, 500, 1_000]);
-    expect(backoffDelay(30, top)).toBe(300_000);
-    expect(backoffDelay(30, bottom)).toBe(150_000);
+    expect(backoffDelay(30, top)).toBe(30_000);
+    expect(backoffDelay(30, bottom)).toBe(15_000);
   });
 
   it("retries a transient failure after the backoff, then completes it", async () => {
@@ -172,6 +172,71 @@ describe("outbox worker: retries and failures", () => {
     expect(failed.map((f) => [f.item.id, f.item.status])).toEqual([[item!.id, "dead"]]);
     await at(100_000);
     expect(calls).toBe(3);
+  });
+
+  it("keeps retrying a passing failure for its whole retry budget, then gives it up as dead", async () => {
+    let calls = 0;
+    const { worker, failed, lines, at } = setup(
+      {
+        send: fromSync(() => {
+          calls += 1;
+          throw unavailable();
+        }),
+      },
+      { retryForMs: 10 * 60_000 },
+    );
+    const [item] = await store.outbox.enqueue([{ orderingKey: unique("conv"), kind: "send", payload: {} }]);
+    worker.kick();
+    await worker.idle();
+    // Far more attempts than a count limit of 10 would have allowed, the backoff capped at 30 s.
+    for (let minute = 1; minute < 10; minute++) {
+      for (let second = 0; second < 60; second += 30) await at(minute * 60_000 + second * 1_000);
+    }
+    expect(calls).toBeGreaterThan(15);
+    expect(await store.outbox.get(item!.id)).toMatchObject({ status: "pending" });
+    expect(failed).toEqual([]);
+    await at(10 * 60_000 + 30_000);
+    expect(await store.outbox.get(item!.id)).toMatchObject({ status: "dead" });
+    expect(failed.map((f) => [f.item.id, f.item.status])).toEqual([[item!.id, "dead"]]);
+    expect(lines.find((l) => l["status"] === "dead")).toMatchObject({
+      msg: "outbox item gave up: not delivered within its retry budget",
+      code: "BATON_ERR_8X8_UNAVAILABLE",
+    });
+  });
+
+  it("has the next attempt check first after an ambiguous failure, and keeps it so until done", async () => {
+    const checks: boolean[] = [];
+    const { worker, at } = setup({
+      send: (_payload, context) => {
+        checks.push(context.checkFirst);
+        if (checks.length === 1) return Promise.reject(unavailable({ reason: "timeout", ambiguous: true }));
+        if (checks.length === 2) return Promise.reject(unavailable({ status: 503 }));
+        return Promise.resolve();
+      },
+    });
+    const [item] = await store.outbox.enqueue([{ orderingKey: unique("conv"), kind: "send", payload: {} }]);
+    worker.kick();
+    await worker.idle();
+    expect((await store.outbox.get(item!.id))?.checkFirst).toBe(true);
+    await at(500);
+    await at(1_500);
+    expect(checks).toEqual([false, true, true]);
+    expect((await store.outbox.get(item!.id))?.status).toBe("done");
+  });
+
+  it("does not ask for a check after a failure that proves nothing was done", async () => {
+    const checks: boolean[] = [];
+    const { worker, at } = setup({
+      send: (_payload, context) => {
+        checks.push(context.checkFirst);
+        return checks.length === 1 ? Promise.reject(unavailable({ status: 503 })) : Promise.resolve();
+      },
+    });
+    await store.outbox.enqueue([{ orderingKey: unique("conv"), kind: "send", payload: {} }]);
+    worker.kick();
+    await worker.idle();
+    await at(500);
+    expect(checks).toEqual([false, false]);
   });
 
   it("fails an item whose kind has no handler", async () => {

@@ -8,7 +8,7 @@ import type {
 
 /**
  * Reads one WebSocket text frame from the gateway. The checks are the ones the page relies on (a grid
- * without numbers could not be laid out, a tile without a version could not be ordered); the result is
+ * without numbers could not be laid out, a tile or a frame without a version could not be ordered); the result is
  * `ignored` for a frame type this page does not know (the protocol grows by adding types) and `invalid` for
  * a known type with a broken shape, which the workspace shows as a problem rather than dropping silently.
  */
@@ -27,6 +27,8 @@ export function parseServerFrame(raw: unknown): ParsedFrame {
   }
   if (!isRecord(value) || typeof value.type !== "string") return { kind: "invalid", detail: "no type" };
   const frame = value as unknown as CopilotServerFrame;
+  if (versioned.has(value.type) && !isCount(value.workspaceVersion))
+    return { kind: "invalid", detail: `${value.type} without workspaceVersion` };
   switch (value.type) {
     case "state":
       return isState(value.state) ? { kind: "frame", frame } : { kind: "invalid", detail: "state" };
@@ -53,6 +55,9 @@ export function isRecord(value: unknown): value is Record<string, unknown> {
 
 const isCount = (value: unknown): value is number =>
   typeof value === "number" && Number.isInteger(value) && value >= 0;
+
+/** The frame types that carry the stored workspace's version. */
+const versioned: ReadonlySet<string> = new Set(["state", "tile", "sendData", "problem"]);
 
 function isState(value: unknown): value is CopilotWorkspaceState {
   if (!isRecord(value) || typeof value.sessionKey !== "string") return false;

@@ -12,7 +12,9 @@ import { isRecord } from "./server-frames.ts";
 /**
  * The workspace as the page shows it, changed only by `reduce(model, event)`: pure, tested without a DOM.
  * The server is the source of truth: the `state` frame of every (re)connect replaces grid, tiles and the
- * server's problems; a `tile` frame older than (or as old as) the tile shown is ignored. A `state` frame also
+ * server's problems; a `tile` frame older than (or as old as) the tile shown is ignored, and so is a `state`
+ * or `sendData` frame of an older workspace version than the page shows on the same connection (frames
+ * carry the stored workspace's version, so the page never steps back to an older workspace). A `state` frame also
  * comes while live when only the handover's status changed: a tile it carries unchanged keeps the very object
  * shown (so React repaints nothing, a frame tile is not sent its data again), and searches still waiting for
  * their answer stay pending. Problems are never
@@ -51,6 +53,8 @@ export interface WorkspaceModel {
   readonly dismissed: readonly string[];
   /** Knowledge searches sent and not yet answered by a newer tile version: tile id → query. */
   readonly pendingSearches: Readonly<Record<string, string>>;
+  /** The newest stored workspace version the frames shown came from (0 before any). */
+  readonly workspaceVersion: number;
 }
 
 export type WorkspaceEvent =
@@ -75,6 +79,7 @@ export const initialWorkspaceModel: WorkspaceModel = {
   problems: [],
   dismissed: [],
   pendingSearches: {},
+  workspaceVersion: 0,
 };
 
 export function reduce(model: WorkspaceModel, event: WorkspaceEvent): WorkspaceModel {
@@ -112,6 +117,8 @@ function applyFrame(model: WorkspaceModel, frame: CopilotServerFrame, now: strin
   switch (frame.type) {
     case "state": {
       const { state } = frame;
+      // After a reconnect the new connection's state is the truth, whatever the old one showed.
+      if (model.connection.phase === "live" && isOlder(frame, model)) return model;
       const serverProblems = state.problems.map(serverProblem);
       const localOnes = model.problems.filter((p) => p.local !== undefined);
       const shown = new Map(model.tiles.map((t) => [t.id, t]));
@@ -129,6 +136,7 @@ function applyFrame(model: WorkspaceModel, frame: CopilotServerFrame, now: strin
         // is still to come.
         pendingSearches:
           model.connection.phase === "live" ? stillPending(model.pendingSearches, shown, tiles) : {},
+        workspaceVersion: frame.workspaceVersion,
       };
       return addProblems(synced, [
         ...localOnes,
@@ -143,9 +151,15 @@ function applyFrame(model: WorkspaceModel, frame: CopilotServerFrame, now: strin
       if (current !== undefined && tile.version <= current.version) return model;
       const tiles = index >= 0 ? model.tiles.map((t, i) => (i === index ? tile : t)) : [...model.tiles, tile];
       const { [tile.id]: _answered, ...pendingSearches } = model.pendingSearches;
-      return addProblems({ ...model, tiles, pendingSearches }, layoutProblems(model.grid, [tile], now));
+      const workspaceVersion = Math.max(model.workspaceVersion, frame.workspaceVersion);
+      return addProblems(
+        { ...model, tiles, pendingSearches, workspaceVersion },
+        layoutProblems(model.grid, [tile], now),
+      );
     }
     case "sendData": {
+      // Data of an older workspace than the one shown would overwrite newer data.
+      if (isOlder(frame, model)) return model;
       const index = model.tiles.findIndex((t) => t.id === frame.tileId);
       const tile = index >= 0 ? model.tiles[index] : undefined;
       if (tile === undefined) {
@@ -191,6 +205,14 @@ function applyFrame(model: WorkspaceModel, frame: CopilotServerFrame, now: strin
         },
       ]);
   }
+}
+
+/**
+ * A frame of an older workspace version than the page shows. Equal is not older: a state and the sendData
+ * after it come from the same saved update.
+ */
+function isOlder(frame: { readonly workspaceVersion: number }, model: WorkspaceModel): boolean {
+  return frame.workspaceVersion < model.workspaceVersion;
 }
 
 /** The last tile of an id wins, keeping the order of first appearance. */

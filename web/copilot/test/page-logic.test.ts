@@ -121,20 +121,32 @@ describe("server frames", () => {
   const grid = { columns: 2, rows: 2, gap: 8 };
   it("accepts the protocol's frames", () => {
     const state = { sessionKey: "k", grid, tiles: [], problems: [] };
-    expect(parseServerFrame(JSON.stringify({ type: "state", state })).kind).toBe("frame");
-    const tile = { id: "t", version: 1, placement: { x: 1, y: 1, columns: 1, rows: 1 } };
-    expect(parseServerFrame(JSON.stringify({ type: "tile", tile })).kind).toBe("frame");
-    expect(
-      parseServerFrame(
-        JSON.stringify({ type: "tile", tile: { ...tile, content: { kind: "html", html: "<p>x</p>" } } }),
-      ).kind,
-    ).toBe("frame");
-    expect(parseServerFrame(JSON.stringify({ type: "sendData", tileId: "t", data: null })).kind).toBe(
+    expect(parseServerFrame(JSON.stringify({ type: "state", state, workspaceVersion: 3 })).kind).toBe(
       "frame",
     );
+    const tile = { id: "t", version: 1, placement: { x: 1, y: 1, columns: 1, rows: 1 } };
+    expect(parseServerFrame(JSON.stringify({ type: "tile", tile, workspaceVersion: 3 })).kind).toBe("frame");
     expect(
-      parseServerFrame(JSON.stringify({ type: "problem", problem: { code: "c", message: "m", at: "x" } }))
+      parseServerFrame(
+        JSON.stringify({
+          type: "tile",
+          tile: { ...tile, content: { kind: "html", html: "<p>x</p>" } },
+          workspaceVersion: 3,
+        }),
+      ).kind,
+    ).toBe("frame");
+    expect(
+      parseServerFrame(JSON.stringify({ type: "sendData", tileId: "t", data: null, workspaceVersion: 3 }))
         .kind,
+    ).toBe("frame");
+    expect(
+      parseServerFrame(
+        JSON.stringify({
+          type: "problem",
+          problem: { code: "c", message: "m", at: "x" },
+          workspaceVersion: 3,
+        }),
+      ).kind,
     ).toBe("frame");
     expect(parseServerFrame(JSON.stringify({ type: "error", code: "not_found", message: "m" })).kind).toBe(
       "frame",
@@ -147,7 +159,9 @@ describe("server frames", () => {
       type: "futureThing",
     });
     expect(parseServerFrame("{not json").kind).toBe("invalid");
-    expect(parseServerFrame(JSON.stringify({ type: "tile", tile: { id: "t" } })).kind).toBe("invalid");
+    expect(
+      parseServerFrame(JSON.stringify({ type: "tile", tile: { id: "t" }, workspaceVersion: 1 })).kind,
+    ).toBe("invalid");
     expect(
       parseServerFrame(
         JSON.stringify({
@@ -158,12 +172,26 @@ describe("server frames", () => {
             placement: { x: 1, y: 1, columns: 1, rows: 1 },
             content: { kind: "bogus" },
           },
+          workspaceVersion: 1,
         }),
       ).kind,
     ).toBe("invalid");
-    expect(parseServerFrame(JSON.stringify({ type: "state", state: { sessionKey: "k", grid } })).kind).toBe(
-      "invalid",
-    );
+    expect(
+      parseServerFrame(
+        JSON.stringify({ type: "state", state: { sessionKey: "k", grid }, workspaceVersion: 1 }),
+      ).kind,
+    ).toBe("invalid");
+  });
+
+  it("flags a state, tile, sendData or problem frame without the workspace's version (it could not be ordered)", () => {
+    const state = { sessionKey: "k", grid, tiles: [], problems: [] };
+    expect(parseServerFrame(JSON.stringify({ type: "state", state }))).toEqual({
+      kind: "invalid",
+      detail: "state without workspaceVersion",
+    });
+    expect(
+      parseServerFrame(JSON.stringify({ type: "sendData", tileId: "t", data: 1, workspaceVersion: -1 })),
+    ).toEqual({ kind: "invalid", detail: "sendData without workspaceVersion" });
   });
 });
 

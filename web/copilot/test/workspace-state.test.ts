@@ -36,7 +36,17 @@ function state(overrides: Partial<CopilotWorkspaceState> = {}): CopilotWorkspace
   };
 }
 
-const frame = (f: CopilotServerFrame): WorkspaceEvent => ({ type: "frame", frame: f, now });
+/** Frames of the protocol; without a `workspaceVersion` they are of version 1 (one saved update). */
+type LooseFrame = CopilotServerFrame extends infer F
+  ? F extends { workspaceVersion: number }
+    ? Omit<F, "workspaceVersion"> & { workspaceVersion?: number }
+    : F
+  : never;
+const frame = (f: LooseFrame): WorkspaceEvent => ({
+  type: "frame",
+  frame: f.type === "error" ? f : { workspaceVersion: 1, ...f },
+  now,
+});
 
 function run(...events: WorkspaceEvent[]): WorkspaceModel {
   return events.reduce(reduce, initialWorkspaceModel);
@@ -85,6 +95,37 @@ describe("workspace reducer", () => {
     expect(model.connection.phase).toBe("live");
     expect(model.tiles.map((t) => t.id)).toEqual(["only"]);
     expect(model.pendingSearches).toEqual({});
+  });
+
+  it("never steps back to an older workspace on one connection: an older state or sendData is ignored", () => {
+    let model = run(frame({ type: "state", state: state({ handoverState: "active" }), workspaceVersion: 7 }));
+    // Published by an instance whose lock had run out, it arrives after the newer one.
+    const older = reduce(
+      model,
+      frame({ type: "state", state: state({ handoverState: "queued" }), workspaceVersion: 6 }),
+    );
+    expect(older).toBe(model);
+    expect(
+      reduce(model, frame({ type: "sendData", tileId: "html", data: { n: 0 }, workspaceVersion: 6 })),
+    ).toBe(model);
+    // A tile frame of a newer version moves the page's version on; the state it outdates is then ignored.
+    model = reduce(model, frame({ type: "tile", tile: tile("transcript", 2), workspaceVersion: 8 }));
+    expect(model.workspaceVersion).toBe(8);
+    expect(reduce(model, frame({ type: "state", state: state(), workspaceVersion: 7 }))).toBe(model);
+    // The same version is the same saved update (a state, then its sendData): applied.
+    model = reduce(model, frame({ type: "sendData", tileId: "html", data: { n: 8 }, workspaceVersion: 8 }));
+    expect(model.tiles.find((t) => t.id === "html")?.content).toMatchObject({ data: { n: 8 } });
+  });
+
+  it("takes the state of a new connection whatever version the old one showed", () => {
+    let model = run(frame({ type: "state", state: state(), workspaceVersion: 9 }));
+    model = reduce(model, { type: "closed", code: 1006, retryInMs: 500 });
+    model = reduce(
+      model,
+      frame({ type: "state", state: state({ handoverState: "queued" }), workspaceVersion: 2 }),
+    );
+    expect(model.handoverState).toBe("queued");
+    expect(model.workspaceVersion).toBe(2);
   });
 
   it("takes a new handover status from a state frame while live, repainting no unchanged tile", () => {

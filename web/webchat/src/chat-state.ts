@@ -90,8 +90,11 @@ export type ChatEvent =
       readonly attachments?: OutgoingMessageFrame["attachments"];
       readonly createdAt: string;
     }
-  /** Send a message that the server rejected once more, with a fresh id (the old one is spent). */
-  | { readonly type: "retry"; readonly clientMessageId: string; readonly newClientMessageId: string }
+  /**
+   * Send a message that the server rejected once more, with its own clientMessageId: the gateway stores a
+   * message once per id, so a retry of one that did arrive after all is acknowledged, never shown twice.
+   */
+  | { readonly type: "retry"; readonly clientMessageId: string }
   | { readonly type: "cancelHandover" }
   | { readonly type: "typingExpired"; readonly source: "bot" | "agent" }
   | {
@@ -164,9 +167,9 @@ export function reduce(state: ChatState, event: ChatEvent): Transition {
     case "retry": {
       const old = state.entries.find((e) => e.key === event.clientMessageId);
       if (!old?.outgoing || old.delivery !== "failed") return unchanged(state);
-      const outgoing: OutgoingMessageFrame = { ...old.outgoing, clientMessageId: event.newClientMessageId };
+      const { outgoing } = old;
       // The retried message moves to the end: it is sent now, after whatever arrived meanwhile.
-      const entry: TimelineEntry = { ...old, key: event.newClientMessageId, delivery: "sending", outgoing };
+      const entry: TimelineEntry = { ...old, delivery: "sending" };
       const next = { ...state, entries: [...state.entries.filter((e) => e !== old), entry] };
       return state.connection === "ready" ? send(next, outgoing) : { state: next, effects: [] };
     }

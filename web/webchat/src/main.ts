@@ -78,7 +78,7 @@ function boot(): void {
       composer.focus();
     },
     onRetry: (key) => {
-      dispatch({ type: "retry", clientMessageId: key, newClientMessageId: newId() });
+      dispatch({ type: "retry", clientMessageId: key });
       composer.focus();
     },
   });

@@ -119,6 +119,48 @@ describe("chat state", () => {
     expect(sent.filter((f) => (f as { type: string }).type === "message")).toHaveLength(1);
   });
 
+  it("retries a message marked not sent with its own clientMessageId, so the gateway stores it once", () => {
+    const { state, sent } = run([
+      { type: "opened" },
+      ready(),
+      { type: "send", clientMessageId: "c1", text: "hi", createdAt: at },
+      frame({ type: "error", code: "BATON_ERR_X", message: "Refused.", clientMessageId: "c1" }),
+      message({ seq: 2, source: "bot", text: "meanwhile" }),
+      { type: "retry", clientMessageId: "c1" },
+      // The gateway had stored it after all: the retry is acknowledged with the first seq, and its echo
+      // (a replay, or the live frame) replaces the entry instead of adding one.
+      frame({ type: "ack", clientMessageId: "c1", seq: 1 }),
+      message({ seq: 1, source: "user", text: "hi", clientMessageId: "c1" }),
+    ]);
+    const messages = sent.filter((f) => (f as { type: string }).type === "message");
+    expect(messages).toEqual([
+      { type: "message", clientMessageId: "c1", text: "hi" },
+      { type: "message", clientMessageId: "c1", text: "hi" },
+    ]);
+    expect(state.entries.map((e) => [e.seq, e.text, e.delivery])).toEqual([
+      [1, "hi", "sent"],
+      [2, "meanwhile", undefined],
+    ]);
+  });
+
+  it("resends a retried message after a reconnect with the same clientMessageId until it is acknowledged", () => {
+    const { state, sent } = run([
+      { type: "opened" },
+      ready(),
+      { type: "send", clientMessageId: "c1", text: "hi", createdAt: at },
+      frame({ type: "error", code: "BATON_ERR_X", message: "Refused.", clientMessageId: "c1" }),
+      { type: "closed" },
+      { type: "retry", clientMessageId: "c1" },
+      { type: "opened" },
+      ready(),
+    ]);
+    const ids = sent.flatMap((f) =>
+      (f as { type: string }).type === "message" ? [(f as { clientMessageId: string }).clientMessageId] : [],
+    );
+    expect(ids).toEqual(["c1", "c1"]);
+    expect(state.entries).toMatchObject([{ key: "c1", delivery: "sending" }]);
+  });
+
   it("shows quick replies only until the person writes after them", () => {
     const offered = run([
       message({ seq: 1, quickReplies: [{ title: "Yes", payload: "y" }] }),
