@@ -88,6 +88,22 @@ export function createHandoverOutbox(deps: HandoverOutboxDeps): OutboxWork {
       }));
   }
 
+  /** A text posted to the agent as the bot, checked at the provider first when an earlier try may have landed. */
+  async function sayAsBot(
+    { handoverId, text }: { readonly handoverId: string; readonly text: string },
+    context: OutboxHandlerContext,
+  ): Promise<void> {
+    const found = await target(handoverId);
+    if (found === undefined) return;
+    const message = { author: "bot", text, attachments: 0 } as const;
+    const outcome = await found.provider.handover.notifyAgent(
+      found.conversationId,
+      text,
+      await sendContext(context, message),
+    );
+    logAlreadyThere(context, outcome);
+  }
+
   const handlers: Handlers = {
     "handover.create": handler("handover.create", async ({ handoverId }, context) => {
       const handover = await store.handovers.get(handoverId);
@@ -124,28 +140,9 @@ export function createHandoverOutbox(deps: HandoverOutboxDeps): OutboxWork {
       );
       logAlreadyThere(context, outcome);
     }),
-    "handover.notifyAgent": handler("handover.notifyAgent", async ({ handoverId, text }, context) => {
-      const found = await target(handoverId);
-      if (found === undefined) return;
-      const message = { author: "bot", text, attachments: 0 } as const;
-      const outcome = await found.provider.handover.notifyAgent(
-        found.conversationId,
-        text,
-        await sendContext(context, message),
-      );
-      logAlreadyThere(context, outcome);
-    }),
-    "handover.botToAgent": handler("handover.botToAgent", async ({ handoverId, text }, context) => {
-      const found = await target(handoverId);
-      if (found === undefined) return;
-      const message = { author: "bot", text, attachments: 0 } as const;
-      const outcome = await found.provider.handover.notifyAgent(
-        found.conversationId,
-        text,
-        await sendContext(context, message),
-      );
-      logAlreadyThere(context, outcome);
-    }),
+    // Baton's notices and the flow's words for the agent are both bot messages in the conversation.
+    "handover.notifyAgent": handler("handover.notifyAgent", (payload, context) => sayAsBot(payload, context)),
+    "handover.botToAgent": handler("handover.botToAgent", (payload, context) => sayAsBot(payload, context)),
     "handover.userLeaves": handler("handover.userLeaves", async ({ handoverId }) => {
       const found = await target(handoverId, { evenIfEnded: true });
       if (found !== undefined) await found.provider.handover.userLeaves(found.conversationId);

@@ -45,6 +45,29 @@ export function tallyDirection(sent: readonly string[], arrived: readonly string
   };
 }
 
+/**
+ * The final tally as a small table in the test's output, one column per direction (CI logs show what each
+ * multi-instance test measured, not only that it passed).
+ */
+export function printTally(title: string, tally: { toAgent: DirectionTally; toUser: DirectionTally }): void {
+  const rows: [string, (t: DirectionTally) => number][] = [
+    ["sent", (t) => t.sent],
+    ["delivered", (t) => t.delivered],
+    ["lost", (t) => t.lost.length],
+    ["duplicated", (t) => t.doubled.length],
+    ["out of order", (t) => t.outOfOrder],
+  ];
+  const lines = [
+    `${title}`,
+    `  ${"".padEnd(14)}${"user → agent".padStart(14)}${"agent → user".padStart(14)}`,
+    ...rows.map(
+      ([label, of]) =>
+        `  ${label.padEnd(14)}${String(of(tally.toAgent)).padStart(14)}${String(of(tally.toUser)).padStart(14)}`,
+    ),
+  ];
+  console.log(lines.join("\n"));
+}
+
 /** The tally a test expects when nothing went wrong: everything once, in order. */
 export function perfect(sent: number): DirectionTally {
   return { sent, delivered: sent, lost: [], doubled: [], outOfOrder: 0 };

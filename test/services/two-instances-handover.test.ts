@@ -5,7 +5,7 @@ import { createFreshDatabase } from "../factories/postgres-database.ts";
 import { reconnectingWebchatUser } from "../factories/reconnecting-webchat.ts";
 import { startRedisServer } from "../factories/redis-server.ts";
 import { simulatorAgent } from "../factories/simulator-agent.ts";
-import { handOverToAgent, perfect, seqsOf, twoWayTraffic } from "../factories/two-way-traffic.ts";
+import { handOverToAgent, perfect, printTally, seqsOf, twoWayTraffic } from "../factories/two-way-traffic.ts";
 import { waitFor } from "../factories/wait-for.ts";
 import { postgresUrl } from "./service-urls.ts";
 
@@ -65,7 +65,9 @@ describe("two gateway instances sharing one handover", () => {
       expect(await traffic.settle(30_000)).toEqual({ toAgent: perfect(30), toUser: perfect(30) });
       // Nothing left on its way that could still arrive twice.
       await cluster.quiet();
-      expect(await traffic.tally()).toEqual({ toAgent: perfect(30), toUser: perfect(30) });
+      const final = await traffic.tally();
+      printTally("two instances, A (the user's) killed with SIGKILL", final);
+      expect(final).toEqual({ toAgent: perfect(30), toUser: perfect(30) });
       expect(seqsOf(user)).toEqual({ doubled: [], descending: 0 });
 
       await agent.close(conversationId);
@@ -118,7 +120,9 @@ describe("two gateway instances sharing one handover", () => {
       expect(await traffic.settle(30_000)).toEqual({ toAgent: perfect(30), toUser: perfect(30) });
       // Nothing left on its way that could still arrive twice.
       await cluster.quiet();
-      expect(await traffic.tally()).toEqual({ toAgent: perfect(30), toUser: perfect(30) });
+      const final = await traffic.tally();
+      printTally("two instances, B (the webhooks') killed with SIGKILL", final);
+      expect(final).toEqual({ toAgent: perfect(30), toUser: perfect(30) });
       expect(seqsOf(user)).toEqual({ doubled: [], descending: 0 });
       // The user never had to move: one connection, to A, all along.
       expect(user.connections).toBe(1);
