@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { CopilotServerFrame, TileContent } from "../../src/protocol/copilot.ts";
-import { connectCopilot, copilotSocketUrl } from "../factories/copilot-client.ts";
+import { connectCopilot, copilotLinkAtAgent, copilotSocketUrl } from "../factories/copilot-client.ts";
 import { demoCopilotFlow, repoKnowledge, startEmbedded } from "../factories/embedded-gateway.ts";
 import { simulatorAgent } from "../factories/simulator-agent.ts";
 import { connectWebchat } from "../factories/webchat-client.ts";
@@ -26,15 +26,7 @@ describe("Agent Copilot workspace over real sockets", () => {
     const conversation = await agent.waitForConversation((c) => c.user?.userId === "ana");
 
     // The agent gets the link as a bot message in the conversation.
-    const link = await waitFor(
-      async () => {
-        const messages = await agent.messages(conversation.id);
-        const text = messages.find((m) => m.text.includes("/copilot/?"))?.text;
-        return text?.match(/https?:\/\/\S+/)?.[0];
-      },
-      10_000,
-      "the copilot link at the agent",
-    );
+    const link = await copilotLinkAtAgent(agent, conversation.id);
     expect(link).toContain("URLToken=");
     // Always signed: the URL token and the user's ids alone would let the end user open it.
     expect(new URL(link).searchParams.get("auth")).toMatch(/^[\w-]+\.[\w-]+\.[\w-]+$/);

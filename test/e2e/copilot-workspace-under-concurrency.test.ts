@@ -1,7 +1,12 @@
 import { fileURLToPath } from "node:url";
 import { describe, expect, it, onTestFinished } from "vitest";
 import type { CopilotServerFrame } from "../../src/protocol/copilot.ts";
-import { connectCopilot, copilotSocketUrl, type CopilotTestClient } from "../factories/copilot-client.ts";
+import {
+  connectCopilot,
+  copilotLinkAtAgent,
+  copilotSocketUrl,
+  type CopilotTestClient,
+} from "../factories/copilot-client.ts";
 import { startEmbedded } from "../factories/embedded-gateway.ts";
 import { reachAgent } from "../factories/handover-steps.ts";
 import { simulatorAgent } from "../factories/simulator-agent.ts";
@@ -30,14 +35,7 @@ describe("Copilot workspace under concurrent updates, over real sockets", () => 
       });
       await chat.waitForMessage((m) => m.source === "bot");
       const conversation = await reachAgent(chat, agent, "cora");
-      const link = await waitFor(
-        async () =>
-          (await agent.messages(conversation.id))
-            .find((m) => m.text.includes("/copilot/?"))
-            ?.text.match(/https?:\/\/\S+/)?.[0],
-        10_000,
-        "the copilot link at the agent",
-      );
+      const link = await copilotLinkAtAgent(agent, conversation.id);
       const { session } = await gateway.store.sessions.getOrCreate({
         endpointId: "web",
         userId: "cora",
@@ -95,14 +93,7 @@ describe("Copilot workspace under concurrent updates, over real sockets", () => 
       const chat = await connectWebchat(gateway.url, webToken, hello);
       await chat.waitForMessage((m) => m.source === "bot");
       const conversation = await reachAgent(chat, agent, "dana");
-      const link = await waitFor(
-        async () =>
-          (await agent.messages(conversation.id))
-            .find((m) => m.text.includes("/copilot/?"))
-            ?.text.match(/https?:\/\/\S+/)?.[0],
-        10_000,
-        "the copilot link at the agent",
-      );
+      const link = await copilotLinkAtAgent(agent, conversation.id);
       const { session } = await gateway.store.sessions.getOrCreate({ endpointId: "web", ...hello });
       await gateway.copilot.idle();
 

@@ -5,7 +5,12 @@ import type { SessionStreamEvent } from "../../src/conversation/session-stream.t
 import { copilotTopic } from "../../src/copilot/runner.ts";
 import type { CopilotServerFrame } from "../../src/protocol/copilot.ts";
 import type { WebchatServerFrame } from "../../src/protocol/webchat.ts";
-import { connectCopilot, copilotSocketUrl, type CopilotTestClient } from "../factories/copilot-client.ts";
+import {
+  connectCopilot,
+  copilotLinkAtAgent,
+  copilotSocketUrl,
+  type CopilotTestClient,
+} from "../factories/copilot-client.ts";
 import { startEmbedded } from "../factories/embedded-gateway.ts";
 import { frameAfter, isBanner, reachAgent, says } from "../factories/handover-steps.ts";
 import { makeLossy } from "../factories/lossy-bus.ts";
@@ -158,14 +163,7 @@ describe("an open Copilot workspace socket when the bus loses publishes", () => 
     const chat = await connectWebchat(gateway.url, webToken, { userId: "ora", sessionId: "s-ora" });
     await chat.waitForMessage((m) => m.source === "bot");
     const conversation = await reachAgent(chat, agent, "ora");
-    const link = await waitFor(
-      async () =>
-        (await agent.messages(conversation.id))
-          .find((m) => m.text.includes("/copilot/?"))
-          ?.text.match(/https?:\/\/\S+/)?.[0],
-      10_000,
-      "the copilot link at the agent",
-    );
+    const link = await copilotLinkAtAgent(agent, conversation.id);
     const key = sessionKeyOf(chat);
     const topic = copilotTopic(key);
     await gateway.copilot.idle();

@@ -1,13 +1,12 @@
 import { request } from "undici";
 import { describe, expect, it } from "vitest";
-import { connectCopilot, copilotSocketUrl } from "../factories/copilot-client.ts";
+import { connectCopilot, copilotLinkAtAgent, copilotSocketUrl } from "../factories/copilot-client.ts";
 import { botSecret } from "../factories/bot-gateway.ts";
 import { startBotReceiver } from "../factories/bot-receiver.ts";
 import { demoCopilotFlow, repoKnowledge, startEmbedded } from "../factories/embedded-gateway.ts";
 import { createSigningKey, signedDelivery } from "../factories/eight-by-eight-webhooks.ts";
 import { simulatorAgent } from "../factories/simulator-agent.ts";
 import { connectWebchat } from "../factories/webchat-client.ts";
-import { waitFor } from "../factories/wait-for.ts";
 import { capturedLogger } from "../unit/runtime/runtime-test-kit.ts";
 
 /**
@@ -57,14 +56,7 @@ describe("no secret reaches a log line", () => {
     await chat.say("my order never arrived");
 
     // The Copilot workspace, from the link the agent received: the page and the socket.
-    const link = await waitFor(
-      async () =>
-        (await agent.messages(conversation.id))
-          .find((m) => m.text.includes("/copilot/?"))
-          ?.text.match(/https?:\/\/\S+/)?.[0],
-      10_000,
-      "the copilot link at the agent",
-    );
+    const link = await copilotLinkAtAgent(agent, conversation.id);
     const page = await request(link);
     await page.body.dump();
     const workspace = connectCopilot(copilotSocketUrl(link));

@@ -94,3 +94,18 @@ export function connectCopilot(socketUrl: string): CopilotTestClient {
     close: () => socket.close(),
   };
 }
+
+/** The Copilot link the gateway posted to the agent of `conversationId`, once it is there (10 s at most). */
+export function copilotLinkAtAgent(
+  agent: { messages(conversationId: string): Promise<readonly { readonly text: string }[]> },
+  conversationId: string,
+): Promise<string> {
+  return waitFor(
+    async () =>
+      (await agent.messages(conversationId))
+        .find((m) => m.text.includes("/copilot/?"))
+        ?.text.match(/https?:\/\/\S+/)?.[0],
+    10_000,
+    "the copilot link at the agent",
+  );
+}

@@ -2,7 +2,12 @@ import { fileURLToPath } from "node:url";
 import pg from "pg";
 import { afterAll, describe, expect, it } from "vitest";
 import type { CopilotServerFrame } from "../../src/protocol/copilot.ts";
-import { connectCopilot, copilotSocketUrl, type CopilotTestClient } from "../factories/copilot-client.ts";
+import {
+  connectCopilot,
+  copilotLinkAtAgent,
+  copilotSocketUrl,
+  type CopilotTestClient,
+} from "../factories/copilot-client.ts";
 import { startGatewayPair } from "../factories/gateway-pair.ts";
 import { reachAgent } from "../factories/handover-steps.ts";
 import { simulatorAgent } from "../factories/simulator-agent.ts";
@@ -56,14 +61,7 @@ describe("Copilot workspace across gateway instances", () => {
       await chatOnA.waitForMessage((m) => m.source === "bot");
       const conversation = await reachAgent(chatOnA, agent, "kim");
       const chatOnB = await connectWebchat(b.url, webToken, hello);
-      const link = await waitFor(
-        async () =>
-          (await agent.messages(conversation.id))
-            .find((m) => m.text.includes("/copilot/?"))
-            ?.text.match(/https?:\/\/\S+/)?.[0],
-        10_000,
-        "the copilot link at the agent",
-      );
+      const link = await copilotLinkAtAgent(agent, conversation.id);
       const { session } = await a.store.sessions.getOrCreate({ endpointId: "web", ...hello });
       const workspaceOnA = connectCopilot(onInstance(link, a.url));
       const workspaceOnB = connectCopilot(onInstance(link, b.url));
